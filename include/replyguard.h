@@ -1,0 +1,314 @@
+/*
+ * replyguard: keeps spam out of the comment forms of blogs and news sites.
+ *
+ * This header is the contract: every public item is documented here.
+ *
+ * Conventions that hold for every call unless its comment says otherwise:
+ *
+ * - Functions return int: RG_OK (0) on success, a negative RG_E* code on
+ *   failure. rg_strerror() describes a code, rg_err_name() names it.
+ * - The caller owns every string and buffer it passes in; the library copies
+ *   what it keeps. Output buffers are allocated by the caller.
+ * - Handles (rg_guard, rg_store) are opaque, created by *_new / *_open and
+ *   released by *_free / *_close; releasing NULL is a no-op.
+ * - Call rg_init() once before anything else (it is idempotent and
+ *   thread-safe; rg_guard_new() and rg_store_open() call it for you).
+ * - Every handle is safe to use from many threads at once.
+ * - Times are Unix seconds from the clock in rg_config (real time by default).
+ */
+#ifndef REPLYGUARD_H
+#define REPLYGUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(RG_BUILDING_LIBRARY)
+#define RG_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define RG_EXPORT __attribute__((visibility("default")))
+#else
+#define RG_EXPORT
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define RG_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define RG_WARN_UNUSED
+#endif
+
+#define RG_VERSION_STRING "0.1.0"
+
+/* Sizes. Each also exists as a function, for bindings that cannot see macros.
+ */
+#define RG_KEY_BYTES 32     /* a signing key */
+#define RG_QUESTION_MAX 256 /* question text, with its NUL */
+#define RG_TOKEN_MAX 128    /* token text, with its NUL */
+#define RG_ANSWER_MAX 64    /* longest answer ever considered, in bytes */
+#define RG_LOCALE_MAX 8     /* a locale name, with its NUL */
+
+/*
+ * Error codes. The X-macro generates the enum, rg_strerror() and
+ * rg_err_name(). Codes are append-only and never reused.
+ */
+#define RG_ERRNO_MAP(XX)                                                       \
+    XX(EINVAL, -1, "invalid argument")                                         \
+    XX(ENOMEM, -2, "out of memory")                                            \
+    XX(EINIT, -3, "the crypto library could not be initialised")               \
+    XX(ENOKEY, -4, "no signing key has been added")                            \
+    XX(EKEY, -5, "bad key: duplicate key id or wrong key size")                \
+    XX(EKEYFILE, -6, "the key file is missing, unreadable or malformed")       \
+    XX(ELOCALE, -7, "unknown locale")                                          \
+    XX(ERANGE, -8, "challenge ranges are out of bounds")                       \
+    XX(EURL, -9, "malformed or unsupported store URL")                         \
+    XX(ESTORE, -10, "the store failed (I/O error or unreachable)")             \
+    XX(EFULL, -11, "the store is full of live entries")                        \
+    XX(ENOSUPPORT, -12, "this build of replyguard lacks that feature")         \
+    XX(ETOOBIG, -13, "output does not fit in the buffer")                      \
+    XX(EPERM, -14, "permission denied")
+
+typedef enum rg_error {
+    RG_OK = 0,
+#define RG_ERR_ENUM_(name, value, text) RG_##name = (value),
+    RG_ERRNO_MAP(RG_ERR_ENUM_)
+#undef RG_ERR_ENUM_
+} rg_error;
+
+/*
+ * The outcome of verifying one answer: not an error, a verdict. Checked in
+ * this order: MALFORMED (not a token), FORGED (unknown key id, bad tag or a
+ * different binding), EXPIRED (past expiry, or issued in the future beyond
+ * the clock skew), TOO_FAST (sooner than the minimum solve time), REPLAYED
+ * (this token was already used), WRONG, PASS.
+ */
+typedef enum rg_verdict {
+    RG_VERDICT_PASS,
+    RG_VERDICT_WRONG,
+    RG_VERDICT_EXPIRED,
+    RG_VERDICT_TOO_FAST,
+    RG_VERDICT_REPLAYED,
+    RG_VERDICT_FORGED,
+    RG_VERDICT_MALFORMED
+} rg_verdict;
+
+/* How numbers appear in a question. */
+typedef enum rg_style {
+    RG_STYLE_WORDS = 0,  /* "nine + ten =" (default) */
+    RG_STYLE_DIGITS = 1, /* "9 + 10 =" */
+    RG_STYLE_MIXED = 2   /* each number at random: "9 + ten =" */
+} rg_style;
+
+/* Operators a challenge may use: a bit set. */
+typedef enum rg_operator_set {
+    RG_OP_ADD = 1,
+    RG_OP_SUB = 2,
+    RG_OP_MUL = 4,
+    RG_OP_ALL = 7
+} rg_operator_set;
+
+/*
+ * Shapes a challenge may take: a bit set; each challenge picks one of the
+ * enabled shapes at random. docs/challenges.md gives the answer space of each.
+ */
+typedef enum rg_form_set {
+    RG_FORM_TWO_TERMS = 1,     /* "nine + ten =" (default) */
+    RG_FORM_THREE_TERMS = 2,   /* "nine + ten - four =" */
+    RG_FORM_MISSING_TERM = 4   /* "nine + ? = nineteen" */
+} rg_form_set;
+
+/*
+ * Configuration. Fill it with rg_config_init(), change what you need, pass
+ * it by pointer; the library copies what it keeps (including the strings).
+ * Fields are only ever appended, and `size` tells the library how much of the
+ * struct the caller knows about.
+ */
+typedef struct rg_config {
+    size_t size;          /* sizeof(rg_config), set by rg_config_init */
+    uint32_t ttl_s;       /* token lifetime, default 1200 */
+    uint32_t min_solve_s; /* time trap, default 5 */
+    const char *locale;   /* "en" (default), "ru", "de", "fr", "es" */
+    const char *store;    /* "memory:" (default), "sqlite:PATH" */
+    uint64_t (*clock)(void *arg); /* wall clock, seconds; NULL = real time */
+    void *clock_arg;
+    rg_style style;         /* default RG_STYLE_WORDS */
+    uint32_t operand_min;   /* smallest operand, default 0 */
+    uint32_t operand_max;   /* largest operand, default 20, at most 999 */
+    uint32_t product_max;   /* largest answer of a x b, default 100 */
+    unsigned operators;     /* rg_operator_set bits, default RG_OP_ALL */
+    unsigned forms;         /* rg_form_set bits, default RG_FORM_TWO_TERMS */
+    uint32_t clock_skew_s;  /* tolerated issued-in-the-future, default 60 */
+} rg_config;
+
+/* One challenge, ready for the form. All strings are NUL-terminated UTF-8. */
+typedef struct rg_challenge {
+    char question[RG_QUESTION_MAX]; /* shown: "nine + ten =" */
+    char token[RG_TOKEN_MAX];       /* base64url, for a hidden form field */
+    char spoken[RG_QUESTION_MAX];   /* for screen readers (aria-label):
+                                       "nine plus ten equals" */
+    char locale[RG_LOCALE_MAX];     /* the locale the question is in */
+    uint64_t issued_at;             /* Unix seconds */
+    uint64_t expires_at;            /* Unix seconds */
+} rg_challenge;
+
+typedef struct rg_guard rg_guard;
+typedef struct rg_store rg_store;
+
+/*
+ * Initialises the library (libsodium underneath). Idempotent and
+ * thread-safe; returns RG_OK or RG_EINIT.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_init(void);
+
+/* The library's version, "0.1.0". Never NULL; do not free. */
+RG_EXPORT const char *rg_version(void);
+
+/* RG_KEY_BYTES, RG_TOKEN_MAX, RG_QUESTION_MAX as functions. */
+RG_EXPORT size_t rg_key_bytes(void);
+RG_EXPORT size_t rg_token_max(void);
+RG_EXPORT size_t rg_question_max(void);
+
+/*
+ * A sentence describing an error code, or "unknown error". Never NULL; the
+ * string is static. Thread-safe.
+ */
+RG_EXPORT const char *rg_strerror(int err);
+
+/* The name of an error code ("RG_EINVAL", "RG_OK"), or "RG_EUNKNOWN". */
+RG_EXPORT const char *rg_err_name(int err);
+
+/* The lower-case name of a verdict ("pass", "wrong", ...), or "unknown". */
+RG_EXPORT const char *rg_verdict_name(rg_verdict v);
+
+/* Fills *cfg with the defaults listed in rg_config. cfg must not be NULL. */
+RG_EXPORT void rg_config_init(rg_config *cfg);
+
+/*
+ * Creates a guard: it issues challenges and verifies answers. cfg may be NULL
+ * for the defaults. The guard opens the store named by cfg->store for its
+ * replay guard and owns it.
+ *
+ * Errors: RG_EINVAL (out is NULL, cfg->size too small), RG_ELOCALE,
+ * RG_ERANGE (ranges out of bounds or too narrow to make a challenge),
+ * RG_EURL, RG_ESTORE, RG_ENOSUPPORT, RG_ENOMEM, RG_EINIT.
+ * On failure *out is NULL. Free the guard with rg_guard_free().
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_guard_new(rg_guard **out,
+                                          const rg_config *cfg);
+
+/*
+ * Adds a key the guard verifies with; if sign_with is non-zero, the guard
+ * also signs every new challenge with it (replacing the previous signing
+ * key, which goes on verifying). This is how keys rotate without failing the
+ * forms already on screen. The key bytes are copied into guarded memory.
+ *
+ * Errors: RG_EINVAL (NULL argument), RG_EKEY (key_id already added),
+ * RG_ENOMEM. Safe to call while other threads issue and verify.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_guard_add_key(rg_guard *g, uint32_t key_id,
+                                              const uint8_t key[RG_KEY_BYTES],
+                                              int sign_with);
+
+/*
+ * Adds every key of a key file (format in docs/key-file.md); the key marked
+ * "sign" signs. Errors: RG_EKEYFILE (unreadable, malformed, or no signing
+ * key), RG_EKEY, RG_ENOMEM, RG_EINVAL.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_guard_load_keys(rg_guard *g,
+                                                const char *path);
+
+/*
+ * Writes a new key file with one fresh random signing key, id key_id (0
+ * means "the current time"), to `out` (a buffer of out_size bytes, NUL-
+ * terminated). Errors: RG_EINVAL, RG_ETOOBIG (out_size below 160).
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_keyfile_generate(uint32_t key_id, char *out,
+                                                 size_t out_size);
+
+/*
+ * Issues a challenge: picks a question, and signs it into a token bound to
+ * `binding` (any string naming the form, post and client, e.g.
+ * "post-42|comments"; NULL means ""). Writes *out.
+ *
+ * Errors: RG_EINVAL, RG_ENOKEY (no signing key yet). Thread-safe.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_challenge_issue(rg_guard *g,
+                                                const char *binding,
+                                                rg_challenge *out);
+
+/*
+ * As rg_challenge_issue(), with the question in `locale` and `style` instead
+ * of the guard's defaults (locale NULL keeps the default).
+ * Errors: as rg_challenge_issue(), plus RG_ELOCALE.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_challenge_issue_in(rg_guard *g,
+                                                   const char *binding,
+                                                   const char *locale,
+                                                   rg_style style,
+                                                   rg_challenge *out);
+
+/*
+ * Verifies the answer a reader typed for a token, with the same binding the
+ * token was issued with. Every authentic, unexpired token can be answered
+ * once: the first attempt spends it, right or wrong. Writes the verdict to
+ * *out (see rg_verdict for the order of the checks).
+ *
+ * token, answer and binding are untrusted input: any bytes, any length.
+ * NULL answer or binding count as "".
+ *
+ * Returns RG_OK when a verdict was reached. On failure *out is
+ * RG_VERDICT_MALFORMED, never PASS: RG_EINVAL (g, token or out NULL),
+ * RG_ESTORE or RG_EFULL (the replay store cannot record the token, so it
+ * fails closed). Thread-safe.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_challenge_verify(rg_guard *g,
+                                                 const char *token,
+                                                 const char *answer,
+                                                 const char *binding,
+                                                 rg_verdict *out);
+
+/*
+ * Releases a guard, wiping its keys. NULL is a no-op. No other thread may
+ * use the guard during or after this call.
+ */
+RG_EXPORT void rg_guard_free(rg_guard *g);
+
+/*
+ * The number an answer means, after the normalisation of docs/answers.md:
+ * digits of any script, number words of `locale` or English. Writes it to
+ * *value and returns RG_OK, or returns RG_EINVAL when the text is not a
+ * number (or is longer than RG_ANSWER_MAX bytes, or not UTF-8).
+ * locale NULL means "en". Thread-safe.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_answer_parse(const char *answer,
+                                             const char *locale,
+                                             uint32_t *value);
+
+/*
+ * Writes `value` (0 to 999) as words of `locale` into out (out_size bytes,
+ * NUL-terminated): "twenty-one", "einundzwanzig". Errors: RG_EINVAL,
+ * RG_ELOCALE, RG_ERANGE (value above 999), RG_ETOOBIG.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_number_words(uint32_t value,
+                                             const char *locale, char *out,
+                                             size_t out_size);
+
+/*
+ * Opens a store by URL: "memory:" (optionally "memory:?capacity=N", the
+ * number of live entries it holds; default 100000) or "sqlite:PATH" (the
+ * file is created if missing). Errors: RG_EINVAL, RG_EURL, RG_ESTORE,
+ * RG_ENOSUPPORT (backend not built in), RG_ENOMEM. Thread-safe handle;
+ * close it with rg_store_close().
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_store_open(rg_store **out, const char *url);
+
+/* Closes a store. NULL is a no-op. */
+RG_EXPORT void rg_store_close(rg_store *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* REPLYGUARD_H */

@@ -1,0 +1,62 @@
+/*
+ * Internal declarations shared by the files of lib/. Nothing here is part
+ * of the public API; names are rg__ so they never clash with a user's.
+ */
+#ifndef RG_INTERNAL_H
+#define RG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replyguard.h"
+
+#define RG__NONCE_BYTES 16
+
+/* Locales, in the order of their one-byte id in the token format. */
+typedef enum rg__locale {
+    RG__LOCALE_EN = 0,
+    RG__LOCALE_RU = 1,
+    RG__LOCALE_DE = 2,
+    RG__LOCALE_FR = 3,
+    RG__LOCALE_ES = 4,
+    RG__LOCALE_COUNT
+} rg__locale;
+
+/* Largest number a challenge may ever show or expect. */
+#define RG__NUMBER_MAX 999u
+
+/* The locale with this name ("en", "ru", ...), or -1. name may be NULL. */
+int rg__locale_find(const char *name);
+
+/* The name of a locale id; NULL when out of range. */
+const char *rg__locale_name(int locale);
+
+/*
+ * Writes n (0..RG__NUMBER_MAX) as words of the locale, NUL-terminated.
+ * Returns the length, or -1 when n is out of range, the locale unknown or
+ * the buffer too small. Thread-safe, no allocation.
+ */
+int rg__number_words(uint32_t n, int locale, char *out, size_t size);
+
+/*
+ * The number that `words` names in the locale. The text must already be
+ * normalised as the answer parser does it (NFKC, case-folded, diacritics
+ * removed, hyphens and runs of spaces turned into one space, trimmed).
+ * Accepts the usual spellings of each number (see docs/answers.md).
+ */
+bool rg__number_from_words(const char *words, size_t len, int locale,
+                           uint32_t *value);
+
+/*
+ * The number an untrusted answer means: digits of any script, or number
+ * words of the locale or of English. False for anything else, for more than
+ * RG_ANSWER_MAX bytes, and for text that is not UTF-8.
+ */
+bool rg__answer_value(const char *answer, size_t len, int locale,
+                      uint32_t *value);
+
+/* rg_init() for the library's own entry points: 0 or RG_EINIT. */
+int rg__ensure_init(void);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * The sqlite: store: spent nonces in a SQLite file, for every process on
+ * one machine (the CLI runs as a new process per verification) and across
+ * restarts.
+ *
+ * - WAL mode, so readers never block the writer and each spend is one
+ *   short write transaction.
+ * - synchronous=NORMAL, not FULL. In WAL mode NORMAL loses nothing when a
+ *   process crashes and never corrupts the file; only an OS crash or power
+ *   cut can roll back the last few commits. For a replay guard that means
+ *   a token spent just before a power cut might be accepted once more
+ *   within its lifetime (20 minutes by default): a single extra guess. FULL
+ *   would pay an fsync on every verification to close that window, which
+ *   is not worth it here.
+ * - busy_timeout of 5 s: other processes hold the write lock only for one
+ *   upsert, so waiting beats failing.
+ * - One connection per handle, used under a mutex, with its statements
+ *   prepared once. A handle must not be used in a child after fork(); the
+ *   child opens its own.
+ * - Every SQLite failure is RG_ESTORE; nothing here aborts.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The schema this code writes and reads, kept in PRAGMA user_version. */
+#define SCHEMA_VERSION 1
+#define STR_(x)        #x
+#define STR(x)         STR_(x)
+
+/* Expired rows are deleted on the first spend of each handle (so short-lived
+ * CLI processes clean up too) and then every PURGE_EVERY spends, at most
+ * PURGE_LIMIT rows at a time so one spend never pays for a long backlog. */
+#define PURGE_EVERY 256u
+#define PURGE_LIMIT 1024
+
+#define BUSY_TIMEOUT_MS 5000
+#define WAL_RETRY_MS    5
+
+struct sqlite_store {
+    rg_store base;
+    pthread_mutex_t lock;
+    sqlite3 *db;
+    sqlite3_stmt *spend; /* the upsert */
+    sqlite3_stmt *purge; /* the bounded delete of expired rows */
+    uint32_t spends;     /* spends so far, for the purge schedule */
+};
+
+/*
+ * Inserts the nonce, or replaces a row of the same nonce that has expired
+ * (expires_at < now); a live row is left alone. sqlite3_changes() then
+ * tells which happened: 1 for fresh, 0 for already spent. One statement,
+ * so the check and the write are atomic across processes.
+ */
+static const char SPEND_SQL[] =
+    "INSERT INTO spent(nonce, expires_at) VALUES(?1, ?2) "
+    "ON CONFLICT(nonce) DO UPDATE SET expires_at = excluded.expires_at "
+    "WHERE spent.expires_at < ?3";
+
+static const char PURGE_SQL[] =
+    "DELETE FROM spent WHERE nonce IN (SELECT nonce FROM spent "
+    "WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)";
+
+/* The index on expires_at keeps the purge a short index walk instead of a
+ * scan of the whole table under the write lock. */
+static const char SCHEMA_SQL[] =
+    "CREATE TABLE IF NOT EXISTS spent("
+    "nonce BLOB PRIMARY KEY NOT NULL, "
+    "expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS spent_expires ON spent(expires_at);"
+    "PRAGMA user_version = " STR(SCHEMA_VERSION) ";";
+
+/* Runs one statement that returns a single integer, such as a PRAGMA. */
+static bool query_int(sqlite3 *db, const char *sql, sqlite3_int64 *out)
+{
+    sqlite3_stmt *st = NULL;
+    bool ok = false;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    *out = sqlite3_column_int64(st, 0);
+    ok = true;
+out:
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/*
+ * Switches the file to WAL and checks that it took: SQLite answers with the
+ * mode in force, which stays the old one when the switch is impossible.
+ *
+ * The mode is kept in the file, so this changes something only on the first
+ * open of a new file. When several processes open a new file at once, the
+ * switch can fail with SQLITE_BUSY at once, without calling the busy
+ * handler (SQLite declines to wait there, to avoid a deadlock between
+ * connections upgrading their locks). Resetting the statement lets go of
+ * this connection's lock, so a retry after a short sleep succeeds; the
+ * retries stop at the busy timeout like every other wait.
+ */
+static bool set_wal(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    struct timespec start, now;
+    bool ok = false;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL) !=
+        SQLITE_OK)
+        goto out;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while ((rc = sqlite3_step(st)) == SQLITE_BUSY) {
+        sqlite3_reset(st);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000 +
+                (now.tv_nsec - start.tv_nsec) / 1000000 >=
+            BUSY_TIMEOUT_MS)
+            goto out;
+        sqlite3_sleep(WAL_RETRY_MS);
+    }
+    if (rc != SQLITE_ROW)
+        goto out;
+    const unsigned char *mode = sqlite3_column_text(st, 0);
+    ok = mode && strcmp((const char *)mode, "wal") == 0;
+out:
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/*
+ * Creates the schema in a new file, or checks the version of an existing
+ * one. BEGIN IMMEDIATE takes the write lock before user_version is read,
+ * so two processes opening a new file at once do not both create it.
+ */
+static bool setup_schema(sqlite3 *db)
+{
+    sqlite3_int64 version = -1;
+
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return false;
+    if (!query_int(db, "PRAGMA user_version", &version))
+        goto fail;
+    if (version == 0) {
+        if (sqlite3_exec(db, SCHEMA_SQL, NULL, NULL, NULL) != SQLITE_OK)
+            goto fail;
+    } else if (version != SCHEMA_VERSION) {
+        /* A newer (or foreign) layout: leave it untouched. */
+        goto fail;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    return true;
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return false;
+}
+
+/*
+ * Creates the file with mode 0600 if it is missing: SQLite itself would use
+ * 0644 less the umask, and the list of spent tokens is nobody else's
+ * business. SQLite gives the -wal and -shm files the mode of the database.
+ * An existing file keeps its mode, but must be a regular file (a FIFO or
+ * device would make SQLite block or misbehave).
+ */
+static bool create_file(const char *path)
+{
+    struct stat st;
+    int fd =
+        open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+    if (fd < 0)
+        return false;
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    return ok;
+}
+
+static int sqlite_spend(rg_store *s, const uint8_t nonce[RG__NONCE_BYTES],
+                        uint64_t expires_at, uint64_t now, bool *fresh)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+    int rc = RG_ESTORE;
+
+    *fresh = false;
+    /* SQLite integers are signed 64-bit. */
+    if (expires_at > INT64_MAX || now > INT64_MAX)
+        return RG_EINVAL;
+
+    pthread_mutex_lock(&q->lock);
+    if (q->spends++ % PURGE_EVERY == 0) {
+        /* Before the upsert, so a failure here leaves the nonce unspent and
+         * the RG_ESTORE that follows is the whole truth. */
+        int step;
+        sqlite3_bind_int64(q->purge, 1, (sqlite3_int64)now);
+        sqlite3_bind_int(q->purge, 2, PURGE_LIMIT);
+        step = sqlite3_step(q->purge);
+        sqlite3_reset(q->purge);
+        if (step != SQLITE_DONE)
+            goto out;
+    }
+
+    if (sqlite3_bind_blob(q->spend, 1, nonce, RG__NONCE_BYTES, SQLITE_STATIC) !=
+            SQLITE_OK ||
+        sqlite3_bind_int64(q->spend, 2, (sqlite3_int64)expires_at) !=
+            SQLITE_OK ||
+        sqlite3_bind_int64(q->spend, 3, (sqlite3_int64)now) != SQLITE_OK)
+        goto out;
+    if (sqlite3_step(q->spend) != SQLITE_DONE)
+        goto out;
+    *fresh = sqlite3_changes(q->db) > 0;
+    rc = RG_OK;
+out:
+    sqlite3_reset(q->spend);
+    /* The nonce was bound without a copy: unbind it before it goes. */
+    sqlite3_clear_bindings(q->spend);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+static void sqlite_close(rg_store *s)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+
+    sqlite3_finalize(q->spend);
+    sqlite3_finalize(q->purge);
+    sqlite3_close(q->db);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
+
+static const struct rg_store_ops sqlite_ops = {
+    .scheme = "sqlite",
+    .spend = sqlite_spend,
+    .close = sqlite_close,
+};
+
+/*
+ * Opens the connection and readies the file: busy timeout first, so every
+ * later step waits for other processes instead of failing at once.
+ */
+static bool open_db(struct sqlite_store *q, const char *path)
+{
+    /* SQLITE_OPEN_NOMUTEX: the handle's own mutex already serialises every
+     * use of the connection. No SQLITE_OPEN_CREATE: create_file() made it. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+    if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK)
+        return false;
+    /* Refuse the schema tricks that could corrupt the file. */
+    sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
+        return false;
+    /* The first statement that reads the file: a file that is not a
+     * database fails here, before anything is written to it. */
+    if (!set_wal(q->db))
+        return false;
+    if (sqlite3_exec(q->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return false;
+    if (!setup_schema(q->db))
+        return false;
+    if (sqlite3_prepare_v3(q->db, SPEND_SQL, -1, SQLITE_PREPARE_PERSISTENT,
+                           &q->spend, NULL) != SQLITE_OK)
+        return false;
+    if (sqlite3_prepare_v3(q->db, PURGE_SQL, -1, SQLITE_PREPARE_PERSISTENT,
+                           &q->purge, NULL) != SQLITE_OK)
+        return false;
+    return true;
+}
+
+int rg__store_sqlite_open(rg_store **out, const char *path)
+{
+    struct sqlite_store *q;
+
+    if (!out)
+        return RG_EINVAL;
+    *out = NULL;
+    if (!path || !*path)
+        return RG_EINVAL;
+
+    q = calloc(1, sizeof *q);
+    if (!q)
+        return RG_ENOMEM;
+    q->base.ops = &sqlite_ops;
+    if (pthread_mutex_init(&q->lock, NULL) != 0) {
+        free(q);
+        return RG_ENOMEM;
+    }
+    if (!create_file(path) || !open_db(q, path)) {
+        /* sqlite_close() copes with whatever open_db() got to: finalizing
+         * or closing NULL is a no-op in SQLite. */
+        sqlite_close(&q->base);
+        return RG_ESTORE;
+    }
+    *out = &q->base;
+    return RG_OK;
+}

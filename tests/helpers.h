@@ -1,0 +1,30 @@
+/*
+ * Fixtures shared by the test suites: a clock the test sets, a guard with a
+ * fixed key, and a scratch directory.
+ */
+#ifndef RG_TEST_HELPERS_H
+#define RG_TEST_HELPERS_H
+
+#include <stdint.h>
+
+#include "replyguard.h"
+
+/* A clock that returns *(uint64_t *)arg: point clock_arg at a variable. */
+uint64_t rg_test_clock(void *arg);
+
+/* The fixed test key: bytes 0x00, 0x01, ..., 0x1f. */
+extern const uint8_t rg_test_key[RG_KEY_BYTES];
+
+/*
+ * A new guard on `store` (NULL for "memory:") with the test clock pointing
+ * at *now and the test key (id 1) signing. Fails the test on error.
+ */
+rg_guard *rg_test_guard(uint64_t *now, const char *store);
+
+/*
+ * A fresh empty directory under $TMPDIR (or /tmp), for store files. The
+ * path is returned in static storage; each call makes a new directory.
+ */
+const char *rg_test_tmpdir(void);
+
+#endif

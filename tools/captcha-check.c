@@ -1,0 +1,111 @@
+/*
+ * captcha-check: replyguard from the command line. One verb per call
+ * ("captcha-check verify ..."); each verb is a cli_verb in a tools/cli-*.c
+ * file, and the table below is the only place that lists them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_verb *const verbs[] = {
+    &cli_verb_keygen,
+    &cli_verb_issue,
+    &cli_verb_verify,
+    &cli_verb_demo,
+};
+
+#define VERB_COUNT (sizeof verbs / sizeof verbs[0])
+
+static const cli_verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < VERB_COUNT; i++)
+        if (strcmp(verbs[i]->name, name) == 0)
+            return verbs[i];
+    return NULL;
+}
+
+static void usage(FILE *fp)
+{
+    fputs("Usage: captcha-check VERB [OPTION]... [ARGUMENT]...\n"
+          "       captcha-check help [VERB]\n"
+          "       captcha-check --version\n"
+          "\n"
+          "Arithmetic challenges for comment forms, signed into stateless\n"
+          "tokens.\n"
+          "\n"
+          "Verbs:\n",
+          fp);
+    for (size_t i = 0; i < VERB_COUNT; i++)
+        fprintf(fp, "  %-8s  %s\n", verbs[i]->name, verbs[i]->summary);
+    fputs("  help      show this help, or a verb's\n"
+          "\n"
+          "Run 'captcha-check VERB --help' for a verb's options.\n"
+          "Environment: REPLYGUARD_KEY_FILE (the key file when --key is\n"
+          "absent), REPLYGUARD_STORE (the store when --store is absent).\n",
+          fp);
+}
+
+/* `captcha-check help [VERB]`. */
+static int help(int argc, char **argv)
+{
+    if (argc == 2) {
+        usage(stdout);
+        return CLI_EX_OK;
+    }
+    const cli_verb *v = argc == 3 ? find_verb(argv[2]) : NULL;
+    if (!v) {
+        cli_error("help: %s (see 'captcha-check --help')",
+                  argc == 3 ? "no such verb" : "wants at most one verb");
+        return CLI_EX_USAGE;
+    }
+    return cli_help(v);
+}
+
+static int dispatch(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EX_USAGE;
+    }
+
+    const char *word = argv[1];
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
+        usage(stdout);
+        return CLI_EX_OK;
+    }
+    if (strcmp(word, "--version") == 0) {
+        printf("captcha-check %s (libreplyguard %s)\n", RG_VERSION_STRING,
+               rg_version());
+        return CLI_EX_OK;
+    }
+    if (strcmp(word, "help") == 0)
+        return help(argc, argv);
+
+    const cli_verb *v = find_verb(word);
+    if (!v) {
+        cli_error("%s '%s' (see 'captcha-check --help')",
+                  word[0] == '-' ? "unknown option" : "unknown verb", word);
+        return CLI_EX_USAGE;
+    }
+    if (rg_init() != RG_OK) {
+        cli_error("%s", rg_strerror(RG_EINIT));
+        return CLI_EX_SOFTWARE;
+    }
+    return v->run(v, argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    int ex = dispatch(argc, argv);
+
+    /* Output that never arrived (a full disk, a closed pipe) is a failure,
+     * unless the status already says something went wrong. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("cannot write to standard output: %s", strerror(errno));
+        if (ex == CLI_EX_OK)
+            ex = CLI_EX_IOERR;
+    }
+    return ex;
+}

@@ -1,0 +1,289 @@
+/*
+ * captcha-check: helpers that every verb uses: messages, strict parsing,
+ * JSON output, key files and the default store.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <getopt.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("captcha-check: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const cli_verb *v, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "captcha-check: %s: ", v->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'captcha-check %s --help')\n", v->name);
+    return CLI_EX_USAGE;
+}
+
+int cli_option_error(const cli_verb *v, int c, char **argv)
+{
+    /* getopt leaves the offending word just before optind; a long option
+     * is named best by that word, a short one by optopt, since the word may
+     * be a cluster such as "-xq". */
+    const char *word = optind > 0 ? argv[optind - 1] : "";
+    char short_name[3] = {'-', (char)optopt, '\0'};
+    const char *name =
+        (strncmp(word, "--", 2) == 0 || optopt == 0) ? word : short_name;
+
+    if (c == ':')
+        return cli_usage_error(v, "option '%s' needs a value", name);
+    return cli_usage_error(v, "unknown option '%s'", name);
+}
+
+int cli_help(const cli_verb *v)
+{
+    fputs(v->usage, stdout);
+    return CLI_EX_OK;
+}
+
+bool cli_parse_u32(const char *text, uint32_t max, uint32_t *out)
+{
+    /* strtoul() alone would take leading spaces, a sign (and negate!) and
+     * an empty string; only plain digits are a number here. */
+    if (!text || text[0] < '0' || text[0] > '9')
+        return false;
+
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool cli_parse_style(const char *text, rg_style *out)
+{
+    static const struct {
+        const char *name;
+        rg_style style;
+    } styles[] = {
+        {"words", RG_STYLE_WORDS},
+        {"digits", RG_STYLE_DIGITS},
+        {"mixed", RG_STYLE_MIXED},
+    };
+
+    for (size_t i = 0; i < sizeof styles / sizeof styles[0]; i++) {
+        if (strcmp(text, styles[i].name) == 0) {
+            *out = styles[i].style;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool cli_locale_known(const char *locale)
+{
+    /* The header has no "is this a locale" call; writing a number in the
+     * locale answers the question without issuing anything. */
+    char word[64];
+    return rg_number_words(0, locale, word, sizeof word) != RG_ELOCALE;
+}
+
+void cli_json_string(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(fp, "\\u%04x", (unsigned)*p);
+        else
+            fputc(*p, fp);
+    }
+    fputc('"', fp);
+}
+
+const char *cli_key_path(const cli_verb *v, const char *option)
+{
+    if (option)
+        return option;
+
+    const char *env = getenv("REPLYGUARD_KEY_FILE");
+    if (env && *env)
+        return env;
+    cli_usage_error(v, "no key file: give --key FILE or set "
+                       "REPLYGUARD_KEY_FILE");
+    return NULL;
+}
+
+int cli_check_key_file(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        cli_error("%s: %s", path, strerror(errno));
+        return CLI_EX_NOINPUT;
+    }
+    fclose(fp);
+    return CLI_EX_OK;
+}
+
+int cli_load_keys(rg_guard *g, const char *path)
+{
+    int rc = rg_guard_load_keys(g, path);
+    if (rc == RG_OK)
+        return CLI_EX_OK;
+
+    /* The library says only "missing, unreadable or malformed"; the system
+     * can say which of the first two it was. */
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        cli_error("%s: %s", path, strerror(errno));
+        return CLI_EX_NOINPUT;
+    }
+    fclose(fp);
+    switch (rc) {
+    case RG_EKEYFILE:
+        cli_error("%s: not a valid key file (see docs/key-file.md)", path);
+        return CLI_EX_NOINPUT;
+    case RG_EKEY:
+        cli_error("%s: the same key id appears twice", path);
+        return CLI_EX_NOINPUT;
+    default:
+        cli_error("%s: %s", path, rg_strerror(rc));
+        return CLI_EX_SOFTWARE;
+    }
+}
+
+/* Joins strings into a new string; NULL when out of memory. */
+static char *join(const char *a, const char *b, const char *c)
+{
+    size_t len = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "%s%s%s", a, b, c);
+    return out;
+}
+
+/*
+ * Creates a directory and its missing parents, each with mode 0700 as the
+ * XDG base directory spec asks. Existing directories are left as they are.
+ * False, with errno set, on failure. `path` is modified while it works and
+ * restored before it returns.
+ */
+static bool make_dirs(char *path)
+{
+    struct stat st;
+
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        /* stat first: mkdir on a parent we may not write, such as /home,
+         * could fail with EACCES rather than EEXIST. */
+        if (stat(path, &st) != 0) {
+            if (errno != ENOENT || mkdir(path, 0700) != 0) {
+                if (errno != EEXIST) {
+                    *p = saved;
+                    return false;
+                }
+            }
+        } else if (!S_ISDIR(st.st_mode)) {
+            *p = saved;
+            errno = ENOTDIR;
+            return false;
+        }
+        *p = saved;
+        if (saved == '\0')
+            return true;
+    }
+}
+
+int cli_store_url(const char *option, char **url)
+{
+    *url = NULL;
+    if (!option) {
+        const char *env = getenv("REPLYGUARD_STORE");
+        if (env && *env)
+            option = env;
+    }
+    if (option) {
+        *url = join(option, "", "");
+        goto done;
+    }
+
+    /* The spec says a relative XDG_DATA_HOME is invalid and to be ignored. */
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    char *dir = NULL;
+    if (xdg && xdg[0] == '/')
+        dir = join(xdg, "/replyguard", "");
+    else if (home && home[0] == '/')
+        dir = join(home, "/.local/share/replyguard", "");
+    else {
+        cli_error("no directory for the default store: neither "
+                  "XDG_DATA_HOME nor HOME is set; use --store or "
+                  "REPLYGUARD_STORE");
+        return CLI_EX_IOERR;
+    }
+    if (!dir)
+        goto done;
+    if (!make_dirs(dir)) {
+        cli_error("%s: cannot create the store directory: %s", dir,
+                  strerror(errno));
+        free(dir);
+        return CLI_EX_IOERR;
+    }
+    *url = join("sqlite:", dir, "/replay.sqlite");
+    free(dir);
+done:
+    if (!*url) {
+        cli_error("out of memory");
+        return CLI_EX_SOFTWARE;
+    }
+    return CLI_EX_OK;
+}
+
+int cli_exit_for_error(int err)
+{
+    switch (err) {
+    case RG_EURL:
+    case RG_ESTORE:
+    case RG_EFULL:
+    case RG_ENOSUPPORT:
+        return CLI_EX_IOERR;
+    case RG_EKEYFILE:
+    case RG_EKEY:
+        return CLI_EX_NOINPUT;
+    default:
+        return CLI_EX_SOFTWARE;
+    }
+}
+
+int cli_guard_new(rg_guard **g, const rg_config *cfg)
+{
+    int rc = rg_guard_new(g, cfg);
+    if (rc == RG_OK)
+        return CLI_EX_OK;
+
+    int ex = cli_exit_for_error(rc);
+    if (ex == CLI_EX_IOERR)
+        cli_error("store '%s': %s", cfg->store, rg_strerror(rc));
+    else
+        cli_error("cannot set up: %s", rg_strerror(rc));
+    return ex;
+}

@@ -1,0 +1,128 @@
+/*
+ * captcha-check: what the verbs share. Each verb group lives in its own
+ * tools/cli-<group>.c and exports one cli_verb per verb; captcha-check.c
+ * lists them in its table and dispatches.
+ */
+#ifndef RG_CLI_H
+#define RG_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "replyguard.h"
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define CLI_PRINTF(fmt, args)
+#endif
+
+/*
+ * Exit statuses. A verdict of `verify` is its own status (0 to 5, see
+ * docs/captcha-check.md); failures use the sysexits(3) numbers, which are
+ * spelled out here because <sysexits.h> is not in every C library.
+ */
+enum cli_exit {
+    CLI_EX_OK = 0,
+    CLI_EX_FAIL = 1,
+    CLI_EX_USAGE = 64,     /* bad command line */
+    CLI_EX_DATAERR = 65,   /* the token is malformed */
+    CLI_EX_NOINPUT = 66,   /* the key file is missing or malformed */
+    CLI_EX_SOFTWARE = 70,  /* the library failed in a way it should not */
+    CLI_EX_CANTCREAT = 73, /* an output file cannot be created */
+    CLI_EX_IOERR = 74      /* store or output failure */
+};
+
+typedef struct cli_verb cli_verb;
+
+struct cli_verb {
+    const char *name;    /* "verify" */
+    const char *summary; /* one line for the global help */
+    const char *usage;   /* the whole of `captcha-check VERB --help` */
+    /* Runs the verb; argv[0] is the verb's name. Returns the exit status. */
+    int (*run)(const cli_verb *self, int argc, char **argv);
+};
+
+/* The verbs of tools/cli-challenge.c. */
+extern const cli_verb cli_verb_keygen;
+extern const cli_verb cli_verb_issue;
+extern const cli_verb cli_verb_verify;
+extern const cli_verb cli_verb_demo;
+
+/* Prints "captcha-check: <message>" and a newline on stderr. */
+void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+
+/*
+ * Reports a usage error of a verb on one line, pointing at its --help, and
+ * returns CLI_EX_USAGE.
+ */
+int cli_usage_error(const cli_verb *v, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/*
+ * Reports what getopt_long() rejected: c is its return value (':' for a
+ * missing value, '?' for anything else; the option string must start with
+ * ':'). Returns CLI_EX_USAGE.
+ */
+int cli_option_error(const cli_verb *v, int c, char **argv);
+
+/* Prints a verb's help on stdout; returns CLI_EX_OK. */
+int cli_help(const cli_verb *v);
+
+/*
+ * Parses a decimal number in 0..max, strictly: digits only, no sign, no
+ * spaces, no trailing text, no overflow. False otherwise.
+ */
+bool cli_parse_u32(const char *text, uint32_t max, uint32_t *out);
+
+/* Parses "words", "digits" or "mixed". False for anything else. */
+bool cli_parse_style(const char *text, rg_style *out);
+
+/* True when the library knows the locale ("en", "ru", ...). */
+bool cli_locale_known(const char *locale);
+
+/*
+ * Writes s as a JSON string, quotes included: '"' and '\' escaped, control
+ * characters as \u00XX, every other byte (UTF-8 included) as it is.
+ */
+void cli_json_string(FILE *fp, const char *s);
+
+/*
+ * The key file to use: `option` when given, else $REPLYGUARD_KEY_FILE; NULL
+ * (after a usage error naming both) when neither is set.
+ */
+const char *cli_key_path(const cli_verb *v, const char *option);
+
+/*
+ * Checks that the key file can be opened, before anything else is set up.
+ * Returns CLI_EX_OK, or CLI_EX_NOINPUT after an error naming the file.
+ */
+int cli_check_key_file(const char *path);
+
+/*
+ * Loads a key file into a guard. Returns CLI_EX_OK, or after an error naming
+ * the file, CLI_EX_NOINPUT (missing, unreadable or malformed) or
+ * CLI_EX_SOFTWARE (out of memory).
+ */
+int cli_load_keys(rg_guard *g, const char *path);
+
+/*
+ * The store URL for verbs that keep state: `option` when given, else
+ * $REPLYGUARD_STORE when set and non-empty, else the default
+ * "sqlite:$XDG_DATA_HOME/replyguard/replay.sqlite" (XDG_DATA_HOME falling
+ * back to $HOME/.local/share), whose missing directories are created with
+ * mode 0700. Writes a string to free() into *url and returns CLI_EX_OK, or
+ * returns CLI_EX_IOERR after an error.
+ */
+int cli_store_url(const char *option, char **url);
+
+/*
+ * Creates a guard, reporting failure: a store that cannot be opened gives
+ * CLI_EX_IOERR with the URL in the message, anything else CLI_EX_SOFTWARE.
+ */
+int cli_guard_new(rg_guard **g, const rg_config *cfg);
+
+/* The exit status for a library error code (store errors give IOERR). */
+int cli_exit_for_error(int err);
+
+#endif
