@@ -3,6 +3,13 @@
  * operators and operands from a seeded stream, and writes two texts: the
  * one shown ("nine + ten =") and a spoken one for screen readers ("nine plus
  * ten equals"), where symbols such as "−" and "×" are read unreliably.
+ *
+ * Operands are chosen by answer: first an answer, uniform over the answers
+ * the operator can give within the rules, then a pair of operands that gives
+ * it. Uniform operands would make some answers far likelier than others (a
+ * third of all products are zero when operands start at 0), and a bot that
+ * ignores the question and always sends the likeliest answer would win that
+ * often. bench/answer-space measures this for each setting.
  */
 #include "challenge.h"
 
@@ -190,22 +197,38 @@ static bool first_range(const rg__challenge_rules *r, enum op op,
     return top >= r->operand_min;
 }
 
-static bool op_possible(const rg__challenge_rules *r, enum op op)
-{
-    uint32_t hi;
-    return (r->operators & (1u << op)) && first_range(r, op, &hi);
-}
-
-int rg__challenge_rules_check(const rg__challenge_rules *r)
+int rg__challenge_plan_init(rg__challenge_plan *plan,
+                            const rg__challenge_rules *r)
 {
     if (r->operand_min > r->operand_max || r->operand_max > RG__NUMBER_MAX ||
         r->product_max > RG__NUMBER_MAX || r->operators == 0 ||
         (r->operators & ~(unsigned)RG_OP_ALL) || r->forms == 0 ||
         (r->forms & ~7u))
         return RG_ERANGE;
-    for (int op = OP_ADD; op <= OP_MUL; op++)
-        if ((r->operators & (1u << op)) && !op_possible(r, (enum op)op))
+    for (int op = OP_ADD; op <= OP_MUL; op++) {
+        uint32_t hi;
+        if ((r->operators & (1u << op)) && !first_range(r, (enum op)op, &hi))
             return RG_ERANGE;
+    }
+
+    plan->rules = *r;
+    plan->nproducts = 0;
+    if (r->operators & RG_OP_MUL) {
+        /* Mark every product the rules allow; at most a few thousand
+         * steps, since b stops at product_max / a. */
+        bool seen[RG__NUMBER_MAX + 1] = {false};
+        uint32_t a_hi;
+        first_range(r, OP_MUL, &a_hi);
+        for (uint32_t a = r->operand_min; a <= a_hi; a++) {
+            uint32_t b_hi;
+            second_range(r, OP_MUL, a, &b_hi);
+            for (uint32_t b = r->operand_min; b <= b_hi; b++)
+                seen[a * b] = true;
+        }
+        for (uint32_t c = 0; c <= RG__NUMBER_MAX; c++)
+            if (seen[c])
+                plan->products[plan->nproducts++] = (uint16_t)c;
+    }
     return RG_OK;
 }
 
@@ -324,21 +347,64 @@ static bool pick_style(draws *d, rg_style style)
     return style != RG_STYLE_DIGITS;
 }
 
-/* Two terms a op b, within the rules; op must be possible. */
-static void make_pair(const rg__challenge_rules *r, draws *d, enum op op,
-                      uint32_t *a, uint32_t *b)
+/* In a x b = c with c > 0: does d work as a, with c / d as b? */
+static bool is_factor(const rg__challenge_rules *r, uint32_t c, uint32_t d)
 {
-    uint32_t hi;
-    first_range(r, op, &hi);
-    *a = draw_range(d, r->operand_min, hi);
-    second_range(r, op, *a, &hi);
-    *b = draw_range(d, r->operand_min, hi);
+    return d != 0 && c % d == 0 && c / d >= r->operand_min &&
+           c / d <= r->operand_max;
 }
 
-void rg__question_make(const rg__challenge_rules *r, int locale,
+/*
+ * Two terms a op b within the rules, chosen by answer (see the top of this
+ * file); op must be allowed.
+ */
+static void make_pair(const rg__challenge_plan *plan, draws *d, enum op op,
+                      uint32_t *a, uint32_t *b)
+{
+    const rg__challenge_rules *r = &plan->rules;
+    uint32_t min = r->operand_min, max = r->operand_max, c;
+
+    switch (op) {
+    case OP_ADD:
+        c = draw_range(d, 2 * min, min_u32(2 * max, RG__NUMBER_MAX));
+        *a = draw_range(d, c > min + max ? c - max : min, min_u32(max, c - min));
+        *b = c - *a;
+        return;
+    case OP_SUB:
+        c = draw_range(d, 0, max - min);
+        *a = draw_range(d, min + c, max);
+        *b = *a - c;
+        return;
+    case OP_MUL:
+        c = plan->products[draw_range(d, 0, plan->nproducts - 1)];
+        if (c == 0) {
+            /* 0 x n or n x 0, for any n in range. */
+            uint32_t n = draw_range(d, min, max);
+            bool zero_first = draw_range(d, 0, 1) == 0;
+            *a = zero_first ? 0 : n;
+            *b = zero_first ? n : 0;
+            return;
+        }
+        /* Count the factor pairs of c, then take one of them. */
+        uint32_t count = 0, pick;
+        for (uint32_t f = min; f <= max && f <= c; f++)
+            count += is_factor(r, c, f);
+        pick = draw_range(d, 0, count - 1);
+        for (uint32_t f = min; f <= max && f <= c; f++) {
+            if (is_factor(r, c, f) && pick-- == 0) {
+                *a = f;
+                *b = c / f;
+                return;
+            }
+        }
+    }
+}
+
+void rg__question_make(const rg__challenge_plan *plan, int locale,
                        rg_style style, const uint8_t seed[RG__SEED_BYTES],
                        rg__question *out)
 {
+    const rg__challenge_rules *r = &plan->rules;
     draws d;
     draws_init(&d, seed);
 
@@ -354,7 +420,7 @@ void rg__question_make(const rg__challenge_rules *r, int locale,
         /* Only + and −, so there is no precedence to get wrong. */
         e.nterms = 3;
         e.ops[0] = pick_op(&d, add_sub);
-        make_pair(r, &d, e.ops[0], &e.terms[0], &e.terms[1]);
+        make_pair(plan, &d, e.ops[0], &e.terms[0], &e.terms[1]);
         uint32_t x = apply(e.ops[0], e.terms[0], e.terms[1]), hi;
         e.ops[1] = pick_op(&d, add_sub);
         if (!second_range(r, e.ops[1], x, &hi)) {
@@ -369,7 +435,7 @@ void rg__question_make(const rg__challenge_rules *r, int locale,
     } else {
         e.nterms = 2;
         e.ops[0] = pick_op(&d, r->operators);
-        make_pair(r, &d, e.ops[0], &e.terms[0], &e.terms[1]);
+        make_pair(plan, &d, e.ops[0], &e.terms[0], &e.terms[1]);
         out->answer = apply(e.ops[0], e.terms[0], e.terms[1]);
         if (form == RG_FORM_MISSING_TERM) {
             /* Hide a term whose value the others determine: in a × b = c,

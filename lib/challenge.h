@@ -18,15 +18,25 @@ typedef struct rg__question {
     uint32_t answer;
 } rg__question;
 
-/* RG_OK when the rules can make a question, RG_ERANGE otherwise. */
-int rg__challenge_rules_check(const rg__challenge_rules *r);
+/* Rules, and what follows from them, worked out once per guard. */
+typedef struct rg__challenge_plan {
+    rg__challenge_rules rules;
+    uint16_t products[RG__NUMBER_MAX + 1]; /* every possible a x b, ascending */
+    uint32_t nproducts;
+} rg__challenge_plan;
+
+/*
+ * Checks the rules and works out the plan: RG_OK, or RG_ERANGE when the
+ * rules cannot make a question.
+ */
+int rg__challenge_plan_init(rg__challenge_plan *plan,
+                            const rg__challenge_rules *rules);
 
 /*
  * Makes a question from a random seed: the same seed always makes the same
- * question, which keeps tests deterministic. Rules must have passed
- * rg__challenge_rules_check() and the locale must exist.
+ * question, which keeps tests deterministic. The locale must exist.
  */
-void rg__question_make(const rg__challenge_rules *r, int locale,
+void rg__question_make(const rg__challenge_plan *plan, int locale,
                        rg_style style, const uint8_t seed[RG__SEED_BYTES],
                        rg__question *out);
 

@@ -16,7 +16,7 @@
 struct rg_guard {
     rg__keyring keys;
     rg_store *store;
-    rg__challenge_rules rules;
+    rg__challenge_plan plan;
     uint32_t ttl_s, min_solve_s, clock_skew_s;
     int locale;
     rg_style style;
@@ -90,12 +90,13 @@ int rg_guard_new(rg_guard **out, const rg_config *user_cfg)
         .operators = cfg.operators,
         .forms = cfg.forms,
     };
-    if ((rc = rg__challenge_rules_check(&rules)) != RG_OK)
-        return rc;
-
     rg_guard *g = calloc(1, sizeof *g);
     if (!g)
         return RG_ENOMEM;
+    if ((rc = rg__challenge_plan_init(&g->plan, &rules)) != RG_OK) {
+        free(g);
+        return rc;
+    }
     if ((rc = rg__keyring_init(&g->keys)) != RG_OK) {
         free(g);
         return rc;
@@ -106,7 +107,6 @@ int rg_guard_new(rg_guard **out, const rg_config *user_cfg)
         free(g);
         return rc;
     }
-    g->rules = rules;
     g->ttl_s = cfg.ttl_s;
     g->min_solve_s = cfg.min_solve_s;
     g->clock_skew_s = cfg.clock_skew_s;
@@ -157,7 +157,7 @@ int rg_challenge_issue_in(rg_guard *g, const char *binding,
     rg__random_buf(random, sizeof random);
 
     rg__question q;
-    rg__question_make(&g->rules, locale, style, random + RG__NONCE_BYTES, &q);
+    rg__question_make(&g->plan, locale, style, random + RG__NONCE_BYTES, &q);
 
     rg__token_fields f = {.locale = (uint8_t)locale};
     memcpy(f.nonce, random, RG__NONCE_BYTES);

@@ -12,13 +12,24 @@
 
 static const char *const locales[] = {"en", "ru", "de", "fr", "es"};
 
-static rg__challenge_rules default_rules(void)
+static rg__challenge_plan default_plan;
+
+static const rg__challenge_plan *plan_of(const rg__challenge_rules *r)
 {
-    return (rg__challenge_rules){.operand_min = 0,
-                                 .operand_max = 20,
-                                 .product_max = 100,
-                                 .operators = RG_OP_ALL,
-                                 .forms = 7};
+    static rg__challenge_plan plan;
+    ck_assert_int_eq(rg__challenge_plan_init(&plan, r), RG_OK);
+    return &plan;
+}
+
+static const rg__challenge_plan *default_rules(void)
+{
+    static const rg__challenge_rules r = {.operand_min = 0,
+                                          .operand_max = 20,
+                                          .product_max = 100,
+                                          .operators = RG_OP_ALL,
+                                          .forms = 7};
+    ck_assert_int_eq(rg__challenge_plan_init(&default_plan, &r), RG_OK);
+    return &default_plan;
 }
 
 static void seed_of(unsigned i, uint8_t seed[RG__SEED_BYTES])
@@ -30,14 +41,14 @@ static void seed_of(unsigned i, uint8_t seed[RG__SEED_BYTES])
 START_TEST(solvable_in_every_locale)
 {
     /* Digits style: the solver reads the numbers and operator words. */
-    rg__challenge_rules r = default_rules();
+    const rg__challenge_plan *r = default_rules();
     int locale = rg__locale_find(locales[_i]);
     ck_assert_int_ge(locale, 0);
     for (unsigned i = 0; i < 3000; i++) {
         uint8_t seed[RG__SEED_BYTES];
         seed_of(i, seed);
         rg__question q;
-        rg__question_make(&r, locale, RG_STYLE_DIGITS, seed, &q);
+        rg__question_make(r, locale, RG_STYLE_DIGITS, seed, &q);
         uint32_t solved = 0;
         ck_assert_msg(rg_test_solve(q.text, &solved), "cannot solve '%s'",
                       q.text);
@@ -53,13 +64,13 @@ END_TEST
 START_TEST(spoken_is_all_words)
 {
     /* A screen reader gets no digits and no symbols it might misread. */
-    rg__challenge_rules r = default_rules();
+    const rg__challenge_plan *r = default_rules();
     int locale = rg__locale_find(locales[_i]);
     for (unsigned i = 0; i < 2000; i++) {
         uint8_t seed[RG__SEED_BYTES];
         seed_of(i, seed);
         rg__question q;
-        rg__question_make(&r, locale, (rg_style)(i % 3), seed, &q);
+        rg__question_make(r, locale, (rg_style)(i % 3), seed, &q);
         ck_assert_msg(strpbrk(q.spoken, "0123456789+=") == NULL, "'%s'",
                       q.spoken);
         ck_assert_ptr_null(strstr(q.spoken, "\xe2\x88\x92"));
@@ -71,13 +82,13 @@ END_TEST
 
 START_TEST(words_style_has_no_digits)
 {
-    rg__challenge_rules r = default_rules();
+    const rg__challenge_plan *r = default_rules();
     int locale = rg__locale_find(locales[_i]);
     for (unsigned i = 0; i < 1000; i++) {
         uint8_t seed[RG__SEED_BYTES];
         seed_of(i, seed);
         rg__question q;
-        rg__question_make(&r, locale, RG_STYLE_WORDS, seed, &q);
+        rg__question_make(r, locale, RG_STYLE_WORDS, seed, &q);
         ck_assert_msg(strpbrk(q.text, "0123456789") == NULL, "'%s'", q.text);
     }
 }
@@ -86,7 +97,7 @@ END_TEST
 START_TEST(variety)
 {
     /* Every phrasing, operator and shape shows up; mixed style mixes. */
-    rg__challenge_rules r = default_rules();
+    const rg__challenge_plan *r = default_rules();
     bool seen_plus = false, seen_minus = false, seen_times = false;
     bool seen_missing = false, seen_three = false, seen_what = false;
     bool seen_how = false, seen_equals_end = false, mixed = false;
@@ -94,7 +105,7 @@ START_TEST(variety)
         uint8_t seed[RG__SEED_BYTES];
         seed_of(i, seed);
         rg__question q;
-        rg__question_make(&r, RG__LOCALE_EN, RG_STYLE_MIXED, seed, &q);
+        rg__question_make(r, RG__LOCALE_EN, RG_STYLE_MIXED, seed, &q);
         seen_plus |= strstr(q.spoken, " plus ") != NULL;
         seen_minus |= strstr(q.spoken, " minus ") != NULL;
         seen_times |= strstr(q.spoken, " times ") != NULL;
@@ -120,14 +131,43 @@ START_TEST(variety)
 }
 END_TEST
 
+START_TEST(no_answer_dominates)
+{
+    /* Answers are drawn uniformly per operator: with the defaults no answer
+     * may come up much more often than one in 77 (uniform would be 1.3%;
+     * uniform operands instead gave 0 for 10.6% of questions). */
+    const rg__challenge_rules r = {0, 20, 100, RG_OP_ALL, RG_FORM_TWO_TERMS};
+    const rg__challenge_plan *plan = plan_of(&r);
+    static unsigned count[RG__NUMBER_MAX + 1];
+    memset(count, 0, sizeof count);
+    const unsigned n = 60000;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t seed[RG__SEED_BYTES];
+        seed_of(i, seed);
+        rg__question q;
+        rg__question_make(plan, RG__LOCALE_EN, RG_STYLE_DIGITS, seed, &q);
+        count[q.answer]++;
+    }
+    unsigned best = 0, distinct = 0;
+    for (unsigned a = 0; a <= RG__NUMBER_MAX; a++) {
+        distinct += count[a] > 0;
+        if (count[a] > best)
+            best = count[a];
+    }
+    ck_assert_uint_eq(distinct, 77);
+    ck_assert_msg(best < n * 4 / 100, "most common answer: %u of %u", best,
+                  n);
+}
+END_TEST
+
 START_TEST(same_seed_same_question)
 {
-    rg__challenge_rules r = default_rules();
+    const rg__challenge_plan *r = default_rules();
     uint8_t seed[RG__SEED_BYTES];
     randombytes_buf(seed, sizeof seed);
     rg__question a, b;
-    rg__question_make(&r, RG__LOCALE_DE, RG_STYLE_MIXED, seed, &a);
-    rg__question_make(&r, RG__LOCALE_DE, RG_STYLE_MIXED, seed, &b);
+    rg__question_make(r, RG__LOCALE_DE, RG_STYLE_MIXED, seed, &a);
+    rg__question_make(r, RG__LOCALE_DE, RG_STYLE_MIXED, seed, &b);
     ck_assert_str_eq(a.text, b.text);
     ck_assert_str_eq(a.spoken, b.spoken);
     ck_assert_uint_eq(a.answer, b.answer);
@@ -149,12 +189,12 @@ static const rg__challenge_rules range_cases[] = {
 START_TEST(ranges_respected)
 {
     const rg__challenge_rules *r = &range_cases[_i];
-    ck_assert_int_eq(rg__challenge_rules_check(r), RG_OK);
+    const rg__challenge_plan *plan = plan_of(r);
     for (unsigned i = 0; i < 3000; i++) {
         uint8_t seed[RG__SEED_BYTES];
         seed_of(i * 7919u + (unsigned)_i, seed);
         rg__question q;
-        rg__question_make(r, RG__LOCALE_EN, RG_STYLE_DIGITS, seed, &q);
+        rg__question_make(plan, RG__LOCALE_EN, RG_STYLE_DIGITS, seed, &q);
         uint32_t solved = 0;
         ck_assert_msg(rg_test_solve(q.text, &solved), "'%s'", q.text);
         ck_assert_uint_eq(solved, q.answer);
@@ -197,7 +237,9 @@ static const rg__challenge_rules bad_rules[] = {
 
 START_TEST(rules_rejected)
 {
-    ck_assert_int_eq(rg__challenge_rules_check(&bad_rules[_i]), RG_ERANGE);
+    rg__challenge_plan plan;
+    ck_assert_int_eq(rg__challenge_plan_init(&plan, &bad_rules[_i]),
+                     RG_ERANGE);
 }
 END_TEST
 
@@ -212,6 +254,7 @@ Suite *challenge_suite(void)
     tcase_add_loop_test(tc, words_style_has_no_digits, 0, 5);
     tcase_add_test(tc, variety);
     tcase_add_test(tc, same_seed_same_question);
+    tcase_add_test(tc, no_answer_dominates);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("rules");
