@@ -297,10 +297,12 @@ RG_EXPORT RG_WARN_UNUSED int rg_number_words(uint32_t value,
 
 /*
  * Opens a store by URL: "memory:" (optionally "memory:?capacity=N", the
- * number of live entries it holds; default 100000) or "sqlite:PATH" (the
- * file is created if missing). Errors: RG_EINVAL, RG_EURL, RG_ESTORE,
- * RG_ENOSUPPORT (backend not built in), RG_ENOMEM. Thread-safe handle;
- * close it with rg_store_close().
+ * number of live entries it holds, 1 to 100000000; default 100000) or
+ * "sqlite:PATH" (the file is created with mode 0600 if missing). The scheme
+ * ignores case; anything else, including an unknown query key, is RG_EURL.
+ * Errors: RG_EINVAL (NULL or empty), RG_EURL, RG_ESTORE (cannot open or
+ * create, not a replyguard database), RG_ENOSUPPORT (backend not built
+ * in), RG_ENOMEM. Thread-safe handle; close it with rg_store_close().
  */
 RG_EXPORT RG_WARN_UNUSED int rg_store_open(rg_store **out, const char *url);
 

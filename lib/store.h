@@ -14,10 +14,13 @@ struct rg_store_ops {
 
     /*
      * Records a nonce as spent until `expires_at` (Unix seconds); `now` is
-     * the caller's clock. Sets *fresh to true when the nonce had not been
-     * spent before (it is spent now), false when it already was.
+     * the caller's clock. An entry is expired once expires_at < now, and
+     * then no longer counts. Sets *fresh to true when the nonce had not been
+     * spent before (it is spent now), false when it already was; on any
+     * error *fresh is false.
      * Errors: RG_EFULL (no room without dropping a live entry: the caller
-     * must fail closed), RG_ESTORE. Thread-safe.
+     * must fail closed), RG_ESTORE, RG_EINVAL (a time above INT64_MAX).
+     * Thread-safe.
      */
     int (*spend)(rg_store *s, const uint8_t nonce[RG__NONCE_BYTES],
                  uint64_t expires_at, uint64_t now, bool *fresh);

@@ -1,8 +1,11 @@
 #include "helpers.h"
 
 #include <check.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 uint64_t rg_test_clock(void *arg)
 {
@@ -30,6 +33,34 @@ rg_guard *rg_test_guard(uint64_t *now, const char *store)
     return g;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type,
+                        struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void rg_test_rmtree(const char *path)
+{
+    /* A test may have taken the write bit away to provoke a failure. */
+    chmod(path, 0700);
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Directories made by this process, removed when it exits. */
+static char made[64][512];
+static int nmade;
+
+static void remove_made(void)
+{
+    for (int i = 0; i < nmade; i++)
+        rg_test_rmtree(made[i]);
+    nmade = 0;
+}
+
 const char *rg_test_tmpdir(void)
 {
     static char path[512];
@@ -37,5 +68,9 @@ const char *rg_test_tmpdir(void)
     snprintf(path, sizeof path, "%s/replyguard-test-XXXXXX",
              base && *base ? base : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(path));
+    if (nmade == 0)
+        atexit(remove_made);
+    if (nmade < (int)(sizeof made / sizeof made[0]))
+        memcpy(made[nmade++], path, sizeof path);
     return path;
 }

@@ -23,8 +23,13 @@ rg_guard *rg_test_guard(uint64_t *now, const char *store);
 
 /*
  * A fresh empty directory under $TMPDIR (or /tmp), for store files. The
- * path is returned in static storage; each call makes a new directory.
+ * path is returned in static storage; each call makes a new directory, and
+ * the directories go, with what they hold, when the test process exits.
  */
 const char *rg_test_tmpdir(void);
+
+/* Removes a directory tree (mode bits permitting, after restoring them on
+ * the top directory). */
+void rg_test_rmtree(const char *path);
 
 #endif

@@ -3,7 +3,6 @@
  * on a fake store that records what it is asked and fails on demand.
  */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,20 +34,10 @@ static const uint8_t nonce_b[RG__NONCE_BYTES] = {
 
 static char scratch[512];
 
-static int remove_entry(const char *path, const struct stat *st, int type,
-                        struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void teardown(void)
 {
     if (scratch[0])
-        nftw(scratch, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        rg_test_rmtree(scratch);
     scratch[0] = '\0';
 }
 

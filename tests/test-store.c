@@ -11,7 +11,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,23 +69,11 @@ static char *scratch_path(char *buf, const char *name)
     return buf;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type,
-                        struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void remove_scratch(void)
 {
     if (!scratch[0])
         return;
-    /* A test may have taken the write bit away to provoke a failure. */
-    chmod(scratch, 0700);
-    nftw(scratch, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    rg_test_rmtree(scratch);
     scratch[0] = '\0';
 }
 
@@ -703,17 +690,20 @@ START_TEST(sqlite_purges_expired_rows)
     scratch_path(path, "s.db");
     for (uint32_t i = 0; i < 1100; i++)
         ck_assert(spend(s, i, T0 + 10, T0));
+    ck_assert(spend(s, 9999, T0 + 100, T0));
     rg_store_close(s);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 1100);
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 1101);
 
+    /* The first spend purges 1024 rows, and the count of rows it deleted
+     * must not be taken for the upsert's: the nonce is still spent. */
     s = open_backend(SQLITE, 0);
-    ck_assert(spend(s, 5000, T0 + 100, T0 + 11));
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"),
-                     1100 - 1024 + 1);
+    ck_assert(!spend(s, 9999, T0 + 100, T0 + 11));
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 1101 - 1024);
     for (uint32_t i = 1; i < 256; i++)
         ck_assert(spend(s, 5000 + i, T0 + 100, T0 + 11));
     ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"),
-                     1100 - 1024 + 256);
+                     1101 - 1024 + 255);
+    /* The 257th spend purges the other 76. */
     ck_assert(spend(s, 6000, T0 + 100, T0 + 11));
     ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 257);
     rg_store_close(s);
