@@ -23,21 +23,21 @@ typedef struct setting {
 static const setting settings[] = {
     {"default: 0-20, + - x (x up to 100), two terms",
      {0, 20, 100, RG_OP_ALL, RG_FORM_TWO_TERMS}},
-    {"default ranges, three terms only", {0, 20, 100, RG_OP_ALL,
-                                          RG_FORM_THREE_TERMS}},
+    {"default ranges, three terms only",
+     {0, 20, 100, RG_OP_ALL, RG_FORM_THREE_TERMS}},
     {"default ranges, missing term only",
      {0, 20, 100, RG_OP_ALL, RG_FORM_MISSING_TERM}},
     {"default ranges, all three shapes",
-     {0, 20, 100, RG_OP_ALL, RG_FORM_TWO_TERMS | RG_FORM_THREE_TERMS |
-                                 RG_FORM_MISSING_TERM}},
+     {0, 20, 100, RG_OP_ALL,
+      RG_FORM_TWO_TERMS | RG_FORM_THREE_TERMS | RG_FORM_MISSING_TERM}},
     {"0-20, + only", {0, 20, 100, RG_OP_ADD, RG_FORM_TWO_TERMS}},
     {"0-20, - only", {0, 20, 100, RG_OP_SUB, RG_FORM_TWO_TERMS}},
     {"0-10, x only (up to 100)", {0, 10, 100, RG_OP_MUL, RG_FORM_TWO_TERMS}},
-    {"0-99, + - , two terms", {0, 99, 100, RG_OP_ADD | RG_OP_SUB,
-                               RG_FORM_TWO_TERMS}},
+    {"0-99, + - , two terms",
+     {0, 99, 100, RG_OP_ADD | RG_OP_SUB, RG_FORM_TWO_TERMS}},
     {"0-99, + - x (x up to 999), all shapes",
-     {0, 99, 999, RG_OP_ALL, RG_FORM_TWO_TERMS | RG_FORM_THREE_TERMS |
-                                 RG_FORM_MISSING_TERM}},
+     {0, 99, 999, RG_OP_ALL,
+      RG_FORM_TWO_TERMS | RG_FORM_THREE_TERMS | RG_FORM_MISSING_TERM}},
 };
 
 int main(int argc, char **argv)
@@ -61,8 +61,7 @@ int main(int argc, char **argv)
             return 1;
         for (long i = 0; i < per; i++) {
             randombytes_buf(seed, sizeof seed);
-            rg__question_make(&plan, RG__LOCALE_EN,
-                              RG_STYLE_DIGITS, seed, &q);
+            rg__question_make(&plan, RG__LOCALE_EN, RG_STYLE_DIGITS, seed, &q);
             count[q.answer]++;
         }
         long distinct = 0, best = 0, largest = 0;

@@ -18,12 +18,12 @@
 
 #include "bench.h"
 
-#define FIELD_MAC_BYTES 114
+#define FIELD_MAC_BYTES  114
 #define ANSWER_MAC_BYTES 43
-#define MAC_BYTES (FIELD_MAC_BYTES + ANSWER_MAC_BYTES)
-#define PER_ROUND 20000
-#define BATCH 500
-#define BINDING "post-1|comments"
+#define MAC_BYTES        (FIELD_MAC_BYTES + ANSWER_MAC_BYTES)
+#define PER_ROUND        20000
+#define BATCH            500
+#define BINDING          "post-1|comments"
 
 /* Each round starts after the last round's tokens expired, so the default
  * store recycles their room as a long-running server's would. */

@@ -44,11 +44,11 @@ extern "C" {
 
 /* Sizes. Each also exists as a function, for bindings that cannot see macros.
  */
-#define RG_KEY_BYTES 32     /* a signing key */
+#define RG_KEY_BYTES    32  /* a signing key */
 #define RG_QUESTION_MAX 256 /* question text, with its NUL */
-#define RG_TOKEN_MAX 128    /* token text, with its NUL */
-#define RG_ANSWER_MAX 64    /* longest answer ever considered, in bytes */
-#define RG_LOCALE_MAX 8     /* a locale name, with its NUL */
+#define RG_TOKEN_MAX    128 /* token text, with its NUL */
+#define RG_ANSWER_MAX   64  /* longest answer ever considered, in bytes */
+#define RG_LOCALE_MAX   8   /* a locale name, with its NUL */
 
 /*
  * Error codes. The X-macro generates the enum, rg_strerror() and
@@ -114,9 +114,9 @@ typedef enum rg_operator_set {
  * enabled shapes at random. docs/challenges.md gives the answer space of each.
  */
 typedef enum rg_form_set {
-    RG_FORM_TWO_TERMS = 1,     /* "nine + ten =" (default) */
-    RG_FORM_THREE_TERMS = 2,   /* "nine + ten - four =" */
-    RG_FORM_MISSING_TERM = 4   /* "nine + ? = nineteen" */
+    RG_FORM_TWO_TERMS = 1,   /* "nine + ten =" (default) */
+    RG_FORM_THREE_TERMS = 2, /* "nine + ten - four =" */
+    RG_FORM_MISSING_TERM = 4 /* "nine + ? = nineteen" */
 } rg_form_set;
 
 /*
@@ -126,20 +126,20 @@ typedef enum rg_form_set {
  * struct the caller knows about.
  */
 typedef struct rg_config {
-    size_t size;          /* sizeof(rg_config), set by rg_config_init */
-    uint32_t ttl_s;       /* token lifetime, default 1200 */
-    uint32_t min_solve_s; /* time trap, default 5 */
-    const char *locale;   /* "en" (default), "ru", "de", "fr", "es" */
-    const char *store;    /* "memory:" (default), "sqlite:PATH" */
+    size_t size;                  /* sizeof(rg_config), set by rg_config_init */
+    uint32_t ttl_s;               /* token lifetime, default 1200 */
+    uint32_t min_solve_s;         /* time trap, default 5 */
+    const char *locale;           /* "en" (default), "ru", "de", "fr", "es" */
+    const char *store;            /* "memory:" (default), "sqlite:PATH" */
     uint64_t (*clock)(void *arg); /* wall clock, seconds; NULL = real time */
     void *clock_arg;
-    rg_style style;         /* default RG_STYLE_WORDS */
-    uint32_t operand_min;   /* smallest operand, default 0 */
-    uint32_t operand_max;   /* largest operand, default 20, at most 999 */
-    uint32_t product_max;   /* largest answer of a x b, default 100 */
-    unsigned operators;     /* rg_operator_set bits, default RG_OP_ALL */
-    unsigned forms;         /* rg_form_set bits, default RG_FORM_TWO_TERMS */
-    uint32_t clock_skew_s;  /* tolerated issued-in-the-future, default 60 */
+    rg_style style;        /* default RG_STYLE_WORDS */
+    uint32_t operand_min;  /* smallest operand, default 0 */
+    uint32_t operand_max;  /* largest operand, default 20, at most 999 */
+    uint32_t product_max;  /* largest answer of a x b, default 100 */
+    unsigned operators;    /* rg_operator_set bits, default RG_OP_ALL */
+    unsigned forms;        /* rg_form_set bits, default RG_FORM_TWO_TERMS */
+    uint32_t clock_skew_s; /* tolerated issued-in-the-future, default 60 */
 } rg_config;
 
 /* One challenge, ready for the form. All strings are NUL-terminated UTF-8. */
@@ -195,8 +195,7 @@ RG_EXPORT void rg_config_init(rg_config *cfg);
  * RG_EURL, RG_ESTORE, RG_ENOSUPPORT, RG_ENOMEM, RG_EINIT.
  * On failure *out is NULL. Free the guard with rg_guard_free().
  */
-RG_EXPORT RG_WARN_UNUSED int rg_guard_new(rg_guard **out,
-                                          const rg_config *cfg);
+RG_EXPORT RG_WARN_UNUSED int rg_guard_new(rg_guard **out, const rg_config *cfg);
 
 /*
  * Adds a key the guard verifies with; if sign_with is non-zero, the guard
@@ -216,8 +215,7 @@ RG_EXPORT RG_WARN_UNUSED int rg_guard_add_key(rg_guard *g, uint32_t key_id,
  * "sign" signs. Errors: RG_EKEYFILE (unreadable, malformed, or no signing
  * key), RG_EKEY, RG_ENOMEM, RG_EINVAL.
  */
-RG_EXPORT RG_WARN_UNUSED int rg_guard_load_keys(rg_guard *g,
-                                                const char *path);
+RG_EXPORT RG_WARN_UNUSED int rg_guard_load_keys(rg_guard *g, const char *path);
 
 /*
  * Writes a new key file with one fresh random signing key, id key_id (0
@@ -234,20 +232,17 @@ RG_EXPORT RG_WARN_UNUSED int rg_keyfile_generate(uint32_t key_id, char *out,
  *
  * Errors: RG_EINVAL, RG_ENOKEY (no signing key yet). Thread-safe.
  */
-RG_EXPORT RG_WARN_UNUSED int rg_challenge_issue(rg_guard *g,
-                                                const char *binding,
-                                                rg_challenge *out);
+RG_EXPORT RG_WARN_UNUSED int
+rg_challenge_issue(rg_guard *g, const char *binding, rg_challenge *out);
 
 /*
  * As rg_challenge_issue(), with the question in `locale` and `style` instead
  * of the guard's defaults (locale NULL keeps the default).
  * Errors: as rg_challenge_issue(), plus RG_ELOCALE.
  */
-RG_EXPORT RG_WARN_UNUSED int rg_challenge_issue_in(rg_guard *g,
-                                                   const char *binding,
-                                                   const char *locale,
-                                                   rg_style style,
-                                                   rg_challenge *out);
+RG_EXPORT RG_WARN_UNUSED int
+rg_challenge_issue_in(rg_guard *g, const char *binding, const char *locale,
+                      rg_style style, rg_challenge *out);
 
 /*
  * Verifies the answer a reader typed for a token, with the same binding the
@@ -263,8 +258,7 @@ RG_EXPORT RG_WARN_UNUSED int rg_challenge_issue_in(rg_guard *g,
  * RG_ESTORE or RG_EFULL (the replay store cannot record the token, so it
  * fails closed). Thread-safe.
  */
-RG_EXPORT RG_WARN_UNUSED int rg_challenge_verify(rg_guard *g,
-                                                 const char *token,
+RG_EXPORT RG_WARN_UNUSED int rg_challenge_verify(rg_guard *g, const char *token,
                                                  const char *answer,
                                                  const char *binding,
                                                  rg_verdict *out);
@@ -282,18 +276,16 @@ RG_EXPORT void rg_guard_free(rg_guard *g);
  * number (or is longer than RG_ANSWER_MAX bytes, or not UTF-8).
  * locale NULL means "en". Thread-safe.
  */
-RG_EXPORT RG_WARN_UNUSED int rg_answer_parse(const char *answer,
-                                             const char *locale,
-                                             uint32_t *value);
+RG_EXPORT RG_WARN_UNUSED int
+rg_answer_parse(const char *answer, const char *locale, uint32_t *value);
 
 /*
  * Writes `value` (0 to 999) as words of `locale` into out (out_size bytes,
  * NUL-terminated): "twenty-one", "einundzwanzig". Errors: RG_EINVAL,
  * RG_ELOCALE, RG_ERANGE (value above 999), RG_ETOOBIG.
  */
-RG_EXPORT RG_WARN_UNUSED int rg_number_words(uint32_t value,
-                                             const char *locale, char *out,
-                                             size_t out_size);
+RG_EXPORT RG_WARN_UNUSED int rg_number_words(uint32_t value, const char *locale,
+                                             char *out, size_t out_size);
 
 /*
  * Opens a store by URL: "memory:" (optionally "memory:?capacity=N", the

@@ -10,6 +10,7 @@ static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* The value of each character, or 0xff. */
+/* clang-format off */
 static const uint8_t values[256] = {
 #define X 0xff
 #define ROW16 X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X
@@ -24,12 +25,14 @@ static const uint8_t values[256] = {
 #undef ROW16
 #undef X
 };
+/* clang-format on */
 
 void rg__b64url_encode(const uint8_t *in, size_t n, char *out)
 {
     size_t i = 0;
     for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        uint32_t v =
+            (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
         *out++ = alphabet[v >> 18];
         *out++ = alphabet[(v >> 12) & 63];
         *out++ = alphabet[(v >> 6) & 63];

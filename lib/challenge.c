@@ -185,8 +185,7 @@ static uint32_t apply(enum op op, uint32_t a, uint32_t b)
 }
 
 /* The largest first operand from which some second operand works. */
-static bool first_range(const rg__challenge_rules *r, enum op op,
-                        uint32_t *hi)
+static bool first_range(const rg__challenge_rules *r, enum op op, uint32_t *hi)
 {
     uint32_t top = r->operand_max;
     if (op == OP_ADD)
@@ -334,8 +333,7 @@ static void fill(char *out, size_t size, const char *tmpl, const char *e,
         memcpy(piece, tmpl, n);
         piece[n] = '\0';
         append(out, size, &len, piece);
-        append(out, size, &len,
-               brace[1] == 'E' ? e : brace[1] == 'W' ? w : s);
+        append(out, size, &len, brace[1] == 'E' ? e : brace[1] == 'W' ? w : s);
         tmpl = brace + 3;
     }
 }
@@ -367,7 +365,8 @@ static void make_pair(const rg__challenge_plan *plan, draws *d, enum op op,
     switch (op) {
     case OP_ADD:
         c = draw_range(d, 2 * min, min_u32(2 * max, RG__NUMBER_MAX));
-        *a = draw_range(d, c > min + max ? c - max : min, min_u32(max, c - min));
+        *a =
+            draw_range(d, c > min + max ? c - max : min, min_u32(max, c - min));
         *b = c - *a;
         return;
     case OP_SUB:
@@ -465,13 +464,13 @@ void rg__question_make(const rg__challenge_plan *plan, int locale,
     if (e.has_result) {
         fill(out->text, sizeof out->text, t->missing_shown[phrasing], sym,
              words, spoken);
-        fill(out->spoken, sizeof out->spoken, t->missing_spoken[phrasing],
-             sym, words, spoken);
+        fill(out->spoken, sizeof out->spoken, t->missing_spoken[phrasing], sym,
+             words, spoken);
     } else {
         fill(out->text, sizeof out->text, t->shown[phrasing], sym, words,
              spoken);
-        fill(out->spoken, sizeof out->spoken, t->spoken[phrasing], sym,
-             words, spoken);
+        fill(out->spoken, sizeof out->spoken, t->spoken[phrasing], sym, words,
+             spoken);
     }
     sodium_memzero(&d, sizeof d);
 }

@@ -35,9 +35,12 @@ const char *rg_verdict_name(rg_verdict v)
 {
     /* The names are part of the CLI and binding contracts: never change. */
     static const char *const names[] = {
-        [RG_VERDICT_PASS] = "pass",         [RG_VERDICT_WRONG] = "wrong",
-        [RG_VERDICT_EXPIRED] = "expired",   [RG_VERDICT_TOO_FAST] = "too_fast",
-        [RG_VERDICT_REPLAYED] = "replayed", [RG_VERDICT_FORGED] = "forged",
+        [RG_VERDICT_PASS] = "pass",
+        [RG_VERDICT_WRONG] = "wrong",
+        [RG_VERDICT_EXPIRED] = "expired",
+        [RG_VERDICT_TOO_FAST] = "too_fast",
+        [RG_VERDICT_REPLAYED] = "replayed",
+        [RG_VERDICT_FORGED] = "forged",
         [RG_VERDICT_MALFORMED] = "malformed",
     };
     if ((unsigned)v >= sizeof names / sizeof names[0])

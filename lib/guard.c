@@ -164,8 +164,8 @@ int rg_challenge_issue_in(rg_guard *g, const char *binding,
     f.issued_at = guard_now(g);
     f.expires_at = f.issued_at + g->ttl_s;
 
-    uint8_t binding_hash[32], field_tag[RG__TAG_BYTES],
-        secret[RG__TAG_BYTES], answer_tag[RG__TAG_BYTES];
+    uint8_t binding_hash[32], field_tag[RG__TAG_BYTES], secret[RG__TAG_BYTES],
+        answer_tag[RG__TAG_BYTES];
     rg__token_binding_hash(binding, binding_hash);
 
     const rg__token_key *key = rg__keyring_signer(&g->keys, &f.key_id);
@@ -178,8 +178,7 @@ int rg_challenge_issue_in(rg_guard *g, const char *binding,
     rg__keyring_release(&g->keys);
 
     memset(out, 0, sizeof *out);
-    rg__token_encode(&f, field_tag, answer_tag, out->token,
-                     sizeof out->token);
+    rg__token_encode(&f, field_tag, answer_tag, out->token, sizeof out->token);
     memcpy(out->question, q.text, sizeof out->question);
     memcpy(out->spoken, q.spoken, sizeof out->spoken);
     const char *name = rg__locale_name(locale);
@@ -253,10 +252,9 @@ int rg_challenge_verify(rg_guard *g, const char *token, const char *answer,
      * computed before the store is asked, so the key lock is not held
      * across store I/O. */
     uint32_t value = 0;
-    bool is_number = rg__answer_value(answer ? answer : "",
-                                      answer ? strnlen(answer, RG_ANSWER_MAX + 1) : 0,
-                                      f.locale,
-                                      &value);
+    bool is_number = rg__answer_value(
+        answer ? answer : "", answer ? strnlen(answer, RG_ANSWER_MAX + 1) : 0,
+        f.locale, &value);
     if (is_number)
         rg__token_answer_mac(key, secret, value, tag);
     rg__keyring_release(&g->keys);

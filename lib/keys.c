@@ -109,15 +109,13 @@ static bool parse_key_line(char *line, uint32_t *id, bool *sign,
                            uint8_t key[RG_KEY_BYTES])
 {
     char id_text[16], role[16], key_text[64], extra[2];
-    if (sscanf(line, "%15s %15s %63s %1s", id_text, role, key_text, extra) !=
-        3)
+    if (sscanf(line, "%15s %15s %63s %1s", id_text, role, key_text, extra) != 3)
         return false;
 
     char *end = NULL;
     errno = 0;
     unsigned long long v = strtoull(id_text, &end, 10);
-    if (errno || *end || id_text[0] < '0' || id_text[0] > '9' ||
-        v > UINT32_MAX)
+    if (errno || *end || id_text[0] < '0' || id_text[0] > '9' || v > UINT32_MAX)
         return false;
     *id = (uint32_t)v;
 
@@ -130,10 +128,9 @@ static bool parse_key_line(char *line, uint32_t *id, bool *sign,
 
     size_t len = 0;
     const char *key_end = NULL;
-    bool ok = sodium_base642bin(key, RG_KEY_BYTES, key_text, strlen(key_text),
-                                NULL, &len, &key_end,
-                                sodium_base64_VARIANT_URLSAFE_NO_PADDING) ==
-                  0 &&
+    bool ok = sodium_base642bin(
+                  key, RG_KEY_BYTES, key_text, strlen(key_text), NULL, &len,
+                  &key_end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
               len == RG_KEY_BYTES && *key_end == '\0';
     sodium_memzero(key_text, sizeof key_text);
     return ok;
@@ -173,17 +170,15 @@ int rg__keyring_load(rg__keyring *kr, const char *path)
     size_t n = 0, signers = 0;
     int rc = parsed ? RG_OK : RG_ENOMEM;
 
-    for (char *line = text, *next; rc == RG_OK && line && *line;
-         line = next) {
+    for (char *line = text, *next; rc == RG_OK && line && *line; line = next) {
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
         line += strspn(line, " \t\r");
         if (*line == '\0' || *line == '#')
             continue;
-        if (n == 64 ||
-            !parse_key_line(line, &parsed[n].id, &parsed[n].sign,
-                            parsed[n].key)) {
+        if (n == 64 || !parse_key_line(line, &parsed[n].id, &parsed[n].sign,
+                                       parsed[n].key)) {
             rc = RG_EKEYFILE;
             break;
         }
@@ -211,8 +206,8 @@ int rg__keyring_load(rg__keyring *kr, const char *path)
 int rg_keyfile_generate(uint32_t key_id, char *out, size_t out_size)
 {
     uint8_t key[RG_KEY_BYTES];
-    char key_text[sodium_base64_ENCODED_LEN(RG_KEY_BYTES,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    char key_text[sodium_base64_ENCODED_LEN(
+        RG_KEY_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 
     if (!out)
         return RG_EINVAL;

@@ -11,8 +11,9 @@
 #include "internal.h"
 
 #define RG__TOKEN_VERSION 1
-#define RG__TAG_BYTES 16
-#define RG__TOKEN_BYTES (1 + 4 + 8 + 8 + RG__NONCE_BYTES + 1 + 2 * RG__TAG_BYTES)
+#define RG__TAG_BYTES     16
+#define RG__TOKEN_BYTES                                                        \
+    (1 + 4 + 8 + 8 + RG__NONCE_BYTES + 1 + 2 * RG__TAG_BYTES)
 /* Base64url without padding of RG__TOKEN_BYTES (70) bytes. */
 #define RG__TOKEN_CHARS 94
 

@@ -11,15 +11,24 @@ static int op_at(const char *p, size_t *len)
         const char *text;
         int op;
     } ops[] = {
-        {"+", ADD},          {"\xe2\x88\x92", SUB}, {"\xc3\x97", MUL},
-        {"plus", ADD},       {"minus", SUB},        {"times", MUL},
+        {"+", ADD},
+        {"\xe2\x88\x92", SUB},
+        {"\xc3\x97", MUL},
+        {"plus", ADD},
+        {"minus", SUB},
+        {"times", MUL},
         /* The other locales' operator words (plus and minus are shared). */
-        {"\xd0\xbf\xd0\xbb\xd1\x8e\xd1\x81", ADD}, /* плюс */
+        {"\xd0\xbf\xd0\xbb\xd1\x8e\xd1\x81", ADD},         /* плюс */
         {"\xd0\xbc\xd0\xb8\xd0\xbd\xd1\x83\xd1\x81", SUB}, /* минус */
         {"\xd1\x83\xd0\xbc\xd0\xbd\xd0\xbe\xd0\xb6\xd0\xb8\xd1\x82"
-         "\xd1\x8c", MUL}, /* умножить (на) */
-        {"mal ", MUL},       {"moins", SUB},        {"fois", MUL},
-        {"m\xc3\xa1s", ADD},  {"menos", SUB},        {" por ", MUL},
+         "\xd1\x8c",
+         MUL}, /* умножить (на) */
+        {"mal ", MUL},
+        {"moins", SUB},
+        {"fois", MUL},
+        {"m\xc3\xa1s", ADD},
+        {"menos", SUB},
+        {" por ", MUL},
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         size_t n = strlen(ops[i].text);

@@ -155,8 +155,7 @@ START_TEST(no_answer_dominates)
             best = count[a];
     }
     ck_assert_uint_eq(distinct, 77);
-    ck_assert_msg(best < n * 4 / 100, "most common answer: %u of %u", best,
-                  n);
+    ck_assert_msg(best < n * 4 / 100, "most common answer: %u of %u", best, n);
 }
 END_TEST
 
@@ -224,8 +223,8 @@ START_TEST(ranges_respected)
 END_TEST
 
 static const rg__challenge_rules bad_rules[] = {
-    {21, 20, 100, RG_OP_ALL, 1},   /* min above max */
-    {0, 1000, 100, RG_OP_ALL, 1},  /* beyond the words we have */
+    {21, 20, 100, RG_OP_ALL, 1},  /* min above max */
+    {0, 1000, 100, RG_OP_ALL, 1}, /* beyond the words we have */
     {0, 20, 1000, RG_OP_ALL, 1},
     {0, 20, 100, 0, 1},            /* no operator */
     {0, 20, 100, 8, 1},            /* unknown operator bit */
@@ -238,8 +237,7 @@ static const rg__challenge_rules bad_rules[] = {
 START_TEST(rules_rejected)
 {
     rg__challenge_plan plan;
-    ck_assert_int_eq(rg__challenge_plan_init(&plan, &bad_rules[_i]),
-                     RG_ERANGE);
+    ck_assert_int_eq(rg__challenge_plan_init(&plan, &bad_rules[_i]), RG_ERANGE);
 }
 END_TEST
 

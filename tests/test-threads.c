@@ -12,7 +12,7 @@
 #include "solver.h"
 
 #define THREADS 8
-#define ROUNDS 200
+#define ROUNDS  200
 
 static uint64_t shared_now = 1700000000;
 
@@ -58,8 +58,7 @@ static void *issue_and_verify(void *arg)
             continue;
         }
         snprintf(answer, sizeof answer, "%u", (unsigned)value);
-        if (rg_challenge_verify(w->g, ch.token, answer, binding, &v) ==
-                RG_OK &&
+        if (rg_challenge_verify(w->g, ch.token, answer, binding, &v) == RG_OK &&
             v == RG_VERDICT_PASS)
             w->passed++;
         else

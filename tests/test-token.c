@@ -41,8 +41,7 @@ static rg_verdict verify(rg_guard *g, const char *token, const char *answer,
                          const char *binding)
 {
     rg_verdict v;
-    ck_assert_int_eq(rg_challenge_verify(g, token, answer, binding, &v),
-                     RG_OK);
+    ck_assert_int_eq(rg_challenge_verify(g, token, answer, binding, &v), RG_OK);
     return v;
 }
 
@@ -66,8 +65,8 @@ typedef struct vector {
 static void hex_decode(const char *hex, uint8_t *out, size_t n)
 {
     size_t len = 0;
-    ck_assert_int_eq(
-        sodium_hex2bin(out, n, hex, strlen(hex), NULL, &len, NULL), 0);
+    ck_assert_int_eq(sodium_hex2bin(out, n, hex, strlen(hex), NULL, &len, NULL),
+                     0);
     ck_assert_uint_eq(len, n);
 }
 
@@ -148,9 +147,9 @@ START_TEST(vectors_verify)
         rg_guard_free(g);
 
         g = vector_guard(&vs[i], &now);
-        ck_assert_int_eq(verify_number(g, vs[i].token, vs[i].answer + 1,
-                                       vs[i].binding),
-                         RG_VERDICT_WRONG);
+        ck_assert_int_eq(
+            verify_number(g, vs[i].token, vs[i].answer + 1, vs[i].binding),
+            RG_VERDICT_WRONG);
         rg_guard_free(g);
     }
 }
@@ -225,16 +224,15 @@ END_TEST
 
 START_TEST(not_a_number_is_wrong_and_spends)
 {
-    static const char *const junk[] = {"", "   ", "abc", "19 apples",
-                                       "\xff\xfe", "-1"};
+    static const char *const junk[] = {"",          "   ",      "abc",
+                                       "19 apples", "\xff\xfe", "-1"};
     uint64_t now = 1700000000;
     rg_guard *g = digit_guard(&now, NULL);
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         rg_challenge ch;
         ck_assert_int_eq(rg_challenge_issue(g, NULL, &ch), RG_OK);
         now += 10;
-        ck_assert_int_eq(verify(g, ch.token, junk[i], NULL),
-                         RG_VERDICT_WRONG);
+        ck_assert_int_eq(verify(g, ch.token, junk[i], NULL), RG_VERDICT_WRONG);
         ck_assert_int_eq(verify_number(g, ch.token, solve(&ch), NULL),
                          RG_VERDICT_REPLAYED);
     }
@@ -286,12 +284,11 @@ START_TEST(locale_of_token_reads_answer)
             ck_assert_str_eq(ch.locale, locales[i]);
             char words[96];
             ck_assert_int_eq(rg_number_words(solve(&ch),
-                                             english ? "en" : locales[i],
-                                             words, sizeof words),
+                                             english ? "en" : locales[i], words,
+                                             sizeof words),
                              RG_OK);
             now += 10;
-            ck_assert_msg(verify(g, ch.token, words, NULL) ==
-                              RG_VERDICT_PASS,
+            ck_assert_msg(verify(g, ch.token, words, NULL) == RG_VERDICT_PASS,
                           "'%s' for '%s'", words, ch.question);
         }
     }
@@ -420,8 +417,8 @@ START_TEST(tampering_never_passes)
             uint32_t answer = solve(&ch);
             now += 10;
             rg_verdict v = verify_number(g, t, answer, "b");
-            ck_assert_msg(v != RG_VERDICT_PASS, "position %zu '%c' passed",
-                          i, *c);
+            ck_assert_msg(v != RG_VERDICT_PASS, "position %zu '%c' passed", i,
+                          *c);
             ck_assert_msg(v != RG_VERDICT_REPLAYED, "position %zu", i);
             verdicts[v]++;
         }
@@ -451,8 +448,7 @@ START_TEST(forged_attempts_spend_nothing)
         ck_assert_msg(v == RG_VERDICT_FORGED || v == RG_VERDICT_MALFORMED,
                       "position %zu: %s", i, rg_verdict_name(v));
     }
-    ck_assert_int_eq(verify_number(g, ch.token, answer, "b"),
-                     RG_VERDICT_PASS);
+    ck_assert_int_eq(verify_number(g, ch.token, answer, "b"), RG_VERDICT_PASS);
     rg_guard_free(g);
 }
 END_TEST
@@ -462,19 +458,19 @@ static const char *const malformed[] = {
     "",
     "x",
     "AQAAAAEAAAAAZVPxAAAAAABlU_WwAAECAwQFBgcICQoLDA0ODwBUvzEENTMnqAsCU57RQ4wA"
-    "t3HfF_SYbOiH4UBRFLORz",   /* 93 characters */
+    "t3HfF_SYbOiH4UBRFLORz", /* 93 characters */
     "AQAAAAEAAAAAZVPxAAAAAABlU_WwAAECAwQFBgcICQoLDA0ODwBUvzEENTMnqAsCU57RQ4wA"
     "t3HfF_SYbOiH4UBRFLORzAA", /* 95 characters */
     "AQAAAAEAAAAAZVPxAAAAAABlU/WwAAECAwQFBgcICQoLDA0ODwBUvzEENTMnqAsCU57RQ4wA"
-    "t3HfF_SYbOiH4UBRFLORzA",  /* '/' is not base64url */
+    "t3HfF_SYbOiH4UBRFLORzA", /* '/' is not base64url */
     "AQAAAAEAAAAAZVPxAAAAAABlU_WwAAECAwQFBgcICQoLDA0ODwBUvzEENTMnqAsCU57RQ4wA"
-    "t3HfF_SYbOiH4UBRFLORzB",  /* non-canonical last character */
+    "t3HfF_SYbOiH4UBRFLORzB", /* non-canonical last character */
     "AgAAAAEAAAAAZVPxAAAAAABlU_WwAAECAwQFBgcICQoLDA0ODwBUvzEENTMnqAsCU57RQ4wA"
-    "t3HfF_SYbOiH4UBRFLORzA",  /* version 2 */
+    "t3HfF_SYbOiH4UBRFLORzA", /* version 2 */
     "AQAAAAEAAAAAZVPxAAAAAABlU_WwAAECAwQFBgcICQoLDA0ODwlUvzEENTMnqAsCU57RQ4wA"
-    "t3HfF_SYbOiH4UBRFLORzA",  /* locale 9 */
+    "t3HfF_SYbOiH4UBRFLORzA", /* locale 9 */
     "AQAAAAEAAAAAZVPxAAAAAABlU_WwAAECAwQFBgcICQoLDA0ODwBUvzEENTMnqAsCU57RQ4wA"
-    "t3HfF_SYbOiH4UBRFLOR==",  /* padding */
+    "t3HfF_SYbOiH4UBRFLOR==", /* padding */
     "AQAAAAEAAAAAZVPxAAAAAABlU_WwAAECAwQF BgcICQoLDA0ODwBUvzEENTMnqAsCU57RQ4w"
     "At3HfF_SYbOiH4UBRFLORzA", /* a space inside */
 };
@@ -513,8 +509,7 @@ START_TEST(verify_errors)
     uint64_t now = 1700000000;
     rg_guard *g = digit_guard(&now, NULL);
     rg_verdict v = RG_VERDICT_PASS;
-    ck_assert_int_eq(rg_challenge_verify(NULL, "t", "1", NULL, &v),
-                     RG_EINVAL);
+    ck_assert_int_eq(rg_challenge_verify(NULL, "t", "1", NULL, &v), RG_EINVAL);
     ck_assert_int_eq(v, RG_VERDICT_MALFORMED);
     v = RG_VERDICT_PASS;
     ck_assert_int_eq(rg_challenge_verify(g, NULL, "1", NULL, &v), RG_EINVAL);
@@ -662,8 +657,7 @@ static const struct {
      RG_EKEY},
     {"1 sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg\n", RG_EKEYFILE},
     {"1 sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8A\n", RG_EKEYFILE},
-    {"1 sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8 extra\n",
-     RG_EKEYFILE},
+    {"1 sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8 extra\n", RG_EKEYFILE},
     {"4294967296 sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n",
      RG_EKEYFILE},
     {"-1 sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n", RG_EKEYFILE},
@@ -729,7 +723,9 @@ START_TEST(base64url_matches_libsodium)
     ck_assert(rg__b64url_decode("AAA", 3, two, 2));
     ck_assert(!rg__b64url_decode("AAB", 3, two, 2)); /* unused bits set */
     ck_assert(!rg__b64url_decode("AA=", 3, two, 2));
-    ck_assert(!rg__b64url_decode("A\x80" "A", 3, two, 2));
+    ck_assert(!rg__b64url_decode("A\x80"
+                                 "A",
+                                 3, two, 2));
     ck_assert(!rg__b64url_decode("A+A", 3, two, 2));
 }
 END_TEST
@@ -795,9 +791,9 @@ START_TEST(names)
         ck_assert_str_ne(rg_strerror(e), "unknown error");
         ck_assert_str_ne(rg_err_name(e), "RG_EUNKNOWN");
     }
-    static const char *const verdicts[] = {
-        "pass", "wrong", "expired", "too_fast", "replayed", "forged",
-        "malformed"};
+    static const char *const verdicts[] = {"pass",     "wrong",    "expired",
+                                           "too_fast", "replayed", "forged",
+                                           "malformed"};
     for (int v = RG_VERDICT_PASS; v <= RG_VERDICT_MALFORMED; v++)
         ck_assert_str_eq(rg_verdict_name((rg_verdict)v), verdicts[v]);
     ck_assert_str_eq(rg_verdict_name((rg_verdict)99), "unknown");
