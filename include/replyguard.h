@@ -280,6 +280,13 @@ RG_EXPORT RG_WARN_UNUSED int
 rg_answer_parse(const char *answer, const char *locale, uint32_t *value);
 
 /*
+ * RG_OK when `locale` names a locale replyguard writes challenges in ("en",
+ * "ru", "de", "fr", "es"; exact, lower case), RG_ELOCALE otherwise (also
+ * for NULL). Thread-safe.
+ */
+RG_EXPORT int rg_locale_check(const char *locale);
+
+/*
  * Writes `value` (0 to 999) as words of `locale` into out (out_size bytes,
  * NUL-terminated): "twenty-one", "einundzwanzig". Errors: RG_EINVAL,
  * RG_ELOCALE, RG_ERANGE (value above 999), RG_ETOOBIG.

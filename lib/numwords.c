@@ -39,6 +39,11 @@ int rg__locale_find(const char *name)
     return -1;
 }
 
+int rg_locale_check(const char *locale)
+{
+    return rg__locale_find(locale) >= 0 ? RG_OK : RG_ELOCALE;
+}
+
 const char *rg__locale_name(int locale)
 {
     if (locale < 0 || locale >= RG__LOCALE_COUNT)

@@ -794,6 +794,14 @@ START_TEST(public_number_words)
     ck_assert_int_eq(rg_number_words(1000, "en", buf, sizeof buf), RG_ERANGE);
     ck_assert_int_eq(rg_number_words(1, "xx", buf, sizeof buf), RG_ELOCALE);
     ck_assert_int_eq(rg_number_words(1, "", buf, sizeof buf), RG_ELOCALE);
+
+    static const char *const known[] = {"en", "ru", "de", "fr", "es"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        ck_assert_int_eq(rg_locale_check(known[i]), RG_OK);
+    ck_assert_int_eq(rg_locale_check("EN"), RG_ELOCALE);
+    ck_assert_int_eq(rg_locale_check("en-US"), RG_ELOCALE);
+    ck_assert_int_eq(rg_locale_check(""), RG_ELOCALE);
+    ck_assert_int_eq(rg_locale_check(NULL), RG_ELOCALE);
     ck_assert_int_eq(rg_number_words(1, "en", NULL, 8), RG_EINVAL);
     ck_assert_int_eq(rg_number_words(1, "en", buf, 0), RG_EINVAL);
     ck_assert_int_eq(rg_number_words(21, "en", buf, 10), RG_ETOOBIG);

@@ -97,10 +97,7 @@ bool cli_parse_style(const char *text, rg_style *out)
 
 bool cli_locale_known(const char *locale)
 {
-    /* The header has no "is this a locale" call; writing a number in the
-     * locale answers the question without issuing anything. */
-    char word[64];
-    return rg_number_words(0, locale, word, sizeof word) != RG_ELOCALE;
+    return rg_locale_check(locale) == RG_OK;
 }
 
 void cli_json_string(FILE *fp, const char *s)
