@@ -18,8 +18,9 @@
 
 enum op { OP_ADD, OP_SUB, OP_MUL };
 
-/* Phrasings: {E} is the expression with symbols, {W} with the operators in
- * words, {S} wholly in words (for the spoken text). */
+/* Phrasings, each with one placeholder: {E} is the expression with
+ * symbols, {W} with the operators in words, {S} wholly in words (for the
+ * spoken text). */
 typedef struct locale_text {
     const char *op_word[3]; /* plus, minus, times */
     const char *unknown;    /* spoken in place of "?" */
@@ -316,26 +317,23 @@ static void render_expr(const expression *e, int locale, enum render how,
     }
 }
 
-/* Copies a template, replacing {E}, {W} and {S} by the given texts. */
-static void fill(char *out, size_t size, const char *tmpl, const char *e,
-                 const char *w, const char *s)
+/* Copies a template, replacing its one placeholder ({E}, {W} or {S}). */
+static void fill(char *out, size_t size, const char *tmpl, const char *value)
 {
+    const char *brace = strchr(tmpl, '{');
     size_t len = 0;
     out[0] = '\0';
-    while (*tmpl) {
-        const char *brace = strchr(tmpl, '{');
-        if (!brace) {
-            append(out, size, &len, tmpl);
-            break;
-        }
-        char piece[RG_QUESTION_MAX];
-        size_t n = min_u32((uint32_t)(brace - tmpl), sizeof piece - 1);
-        memcpy(piece, tmpl, n);
-        piece[n] = '\0';
-        append(out, size, &len, piece);
-        append(out, size, &len, brace[1] == 'E' ? e : brace[1] == 'W' ? w : s);
-        tmpl = brace + 3;
+    if (!brace) {
+        append(out, size, &len, tmpl);
+        return;
     }
+    char head[RG_QUESTION_MAX];
+    size_t n = min_u32((uint32_t)(brace - tmpl), sizeof head - 1);
+    memcpy(head, tmpl, n);
+    head[n] = '\0';
+    append(out, size, &len, head);
+    append(out, size, &len, value);
+    append(out, size, &len, brace + 3);
 }
 
 static bool pick_style(draws *d, rg_style style)
@@ -454,23 +452,20 @@ void rg__question_make(const rg__challenge_plan *plan, int locale,
         e.term_words[i] = pick_style(&d, style);
     e.result_words = pick_style(&d, style);
 
-    char sym[RG_QUESTION_MAX], words[RG_QUESTION_MAX], spoken[RG_QUESTION_MAX];
-    render_expr(&e, locale, RENDER_SYMBOLS, sym, sizeof sym);
-    render_expr(&e, locale, RENDER_OP_WORDS, words, sizeof words);
-    render_expr(&e, locale, RENDER_SPOKEN, spoken, sizeof spoken);
-
     const locale_text *t = &texts[locale];
     uint32_t phrasing = draw_range(&d, 0, 2);
-    if (e.has_result) {
-        fill(out->text, sizeof out->text, t->missing_shown[phrasing], sym,
-             words, spoken);
-        fill(out->spoken, sizeof out->spoken, t->missing_spoken[phrasing], sym,
-             words, spoken);
-    } else {
-        fill(out->text, sizeof out->text, t->shown[phrasing], sym, words,
-             spoken);
-        fill(out->spoken, sizeof out->spoken, t->spoken[phrasing], sym, words,
-             spoken);
-    }
-    sodium_memzero(&d, sizeof d);
+    const char *shown =
+        e.has_result ? t->missing_shown[phrasing] : t->shown[phrasing];
+    const char *spoken =
+        e.has_result ? t->missing_spoken[phrasing] : t->spoken[phrasing];
+
+    /* Only the two renderings the phrasing uses: symbols or operator words
+     * for the text shown, all words for the spoken one. */
+    char expr[RG_QUESTION_MAX];
+    render_expr(&e, locale,
+                strstr(shown, "{W}") ? RENDER_OP_WORDS : RENDER_SYMBOLS, expr,
+                sizeof expr);
+    fill(out->text, sizeof out->text, shown, expr);
+    render_expr(&e, locale, RENDER_SPOKEN, expr, sizeof expr);
+    fill(out->spoken, sizeof out->spoken, spoken, expr);
 }

@@ -169,10 +169,8 @@ int rg_challenge_issue_in(rg_guard *g, const char *binding,
     rg__token_binding_hash(binding, binding_hash);
 
     const rg__token_key *key = rg__keyring_signer(&g->keys, &f.key_id);
-    if (!key) {
-        sodium_memzero(&q, sizeof q);
+    if (!key)
         return RG_ENOKEY;
-    }
     rg__token_field_mac(key, &f, binding_hash, field_tag, secret);
     rg__token_answer_mac(key, secret, q.answer, answer_tag);
     rg__keyring_release(&g->keys);
@@ -187,7 +185,6 @@ int rg_challenge_issue_in(rg_guard *g, const char *binding,
     out->expires_at = f.expires_at;
 
     sodium_memzero(secret, sizeof secret);
-    sodium_memzero(&q.answer, sizeof q.answer);
     return RG_OK;
 }
 

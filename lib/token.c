@@ -3,7 +3,7 @@
  *
  *   field MAC  H = HMAC-SHA-256(K_fields, LP("rg-v1-fields") || LP(version)
  *                  || LP(key id) || LP(issued) || LP(expires) || LP(nonce)
- *                  || LP(locale) || LP(SHA-256(binding)))
+ *                  || LP(locale) || LP(BLAKE2b-256(binding)))
  *   field tag  = H[0..16]        (in the token)
  *   secret     = H[16..32]       (never leaves the server)
  *   answer tag = HMAC-SHA-256(K_answer, LP("rg-v1-answer") || LP(secret)
@@ -80,7 +80,8 @@ void rg__token_binding_hash(const char *binding, uint8_t out[32])
 {
     if (!binding)
         binding = "";
-    crypto_hash_sha256(out, (const unsigned char *)binding, strlen(binding));
+    crypto_generichash(out, 32, (const unsigned char *)binding, strlen(binding),
+                       NULL, 0);
 }
 
 void rg__token_field_mac(const rg__token_key *tk, const rg__token_fields *f,

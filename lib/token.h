@@ -39,7 +39,7 @@ typedef struct rg__token_key {
 /* Derives the subkeys of a key and keys both MAC states. */
 void rg__token_key_init(rg__token_key *tk, const uint8_t key[RG_KEY_BYTES]);
 
-/* SHA-256 of the binding string (NULL counts as ""). */
+/* BLAKE2b-256 of the binding string (NULL counts as ""). */
 void rg__token_binding_hash(const char *binding, uint8_t out[32]);
 
 /*

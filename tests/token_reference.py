@@ -39,7 +39,7 @@ def make_token(key, key_id, issued_at, expires_at, nonce, locale, binding,
               lp(struct.pack(">Q", issued_at)) +
               lp(struct.pack(">Q", expires_at)) + lp(nonce) +
               lp(bytes([locale])) +
-              lp(hashlib.sha256(binding.encode()).digest()))
+              lp(hashlib.blake2b(binding.encode(), digest_size=32).digest()))
     field_mac = hmac.new(subkey(key, 1), fields, hashlib.sha256).digest()
     field_tag, secret = field_mac[:16], field_mac[16:]
     answer_msg = (lp(b"rg-v1-answer") + lp(secret) +
