@@ -68,7 +68,8 @@ extern "C" {
     XX(EFULL, -11, "the store is full of live entries")                        \
     XX(ENOSUPPORT, -12, "this build of replyguard lacks that feature")         \
     XX(ETOOBIG, -13, "output does not fit in the buffer")                      \
-    XX(EPERM, -14, "permission denied")
+    XX(EPERM, -14, "permission denied")                                        \
+    XX(ENOTLEARNED, -15, "unlearning a comment that was never learned")
 
 typedef enum rg_error {
     RG_OK = 0,
@@ -307,6 +308,151 @@ RG_EXPORT RG_WARN_UNUSED int rg_store_open(rg_store **out, const char *url);
 
 /* Closes a store. NULL is a no-op. */
 RG_EXPORT void rg_store_close(rg_store *s);
+
+/*
+ * ---- Content filter: a Bayesian classifier trained from moderation. ----
+ *
+ * A blog owner marks comments spam or ham; the filter learns their words
+ * and scores new comments with Robinson's token probabilities and Fisher's
+ * chi-square combining (as SpamBayes and bogofilter do). See
+ * docs/bayes.md for the tokenizer, the maths and the defaults.
+ */
+
+/* A comment, as the filter sees it. */
+typedef struct rg_comment {
+    size_t size;        /* sizeof(rg_comment), set by rg_comment_init */
+    const char *author; /* each field: UTF-8 (other bytes are tolerated), */
+    const char *email;  /* NUL-terminated, or NULL for none */
+    const char *url;
+    const char *body;
+} rg_comment;
+
+/* Fills *c with NULL fields and its size. */
+RG_EXPORT void rg_comment_init(rg_comment *c);
+
+/* What a comment is, for learning. */
+typedef enum rg_class { RG_CLASS_HAM = 0, RG_CLASS_SPAM = 1 } rg_class;
+
+/* The three-way verdict of the filter. */
+typedef enum rg_bayes_verdict {
+    RG_BAYES_HAM = 0,    /* spamicity below ham_cutoff */
+    RG_BAYES_UNSURE = 1, /* in between: for a moderator */
+    RG_BAYES_SPAM = 2    /* spamicity at or above spam_cutoff */
+} rg_bayes_verdict;
+
+/* The filter's settings; rg_bayes_config_init() gives the defaults. */
+typedef struct rg_bayes_config {
+    size_t size;             /* sizeof(rg_bayes_config) */
+    double ham_cutoff;       /* default 0.20 */
+    double spam_cutoff;      /* default 0.90 */
+    double strength;         /* Robinson's s, weight of the prior: 0.45 */
+    double prior;            /* Robinson's x, an unknown token's p: 0.5 */
+    double min_deviation;    /* tokens with |p - 0.5| below this are
+                                ignored: 0.1 */
+    uint32_t max_clues;      /* most extreme tokens combined: 150 */
+} rg_bayes_config;
+
+RG_EXPORT void rg_bayes_config_init(rg_bayes_config *cfg);
+
+/* One clue: a token and what it says. */
+#define RG_CLUE_TOKEN_MAX 72
+typedef struct rg_clue {
+    char token[RG_CLUE_TOKEN_MAX]; /* "url:example", "body:free" */
+    double probability;            /* Robinson's f(w): 0 hammy, 1 spammy */
+    uint32_t spam_count;           /* spam comments that had it */
+    uint32_t ham_count;            /* ham comments that had it */
+} rg_clue;
+
+/* A classification. */
+typedef struct rg_bayes_result {
+    double spamicity;         /* 0 (ham) to 1 (spam) */
+    rg_bayes_verdict verdict; /* from the cutoffs */
+    size_t nclues;            /* clues written, most extreme first */
+} rg_bayes_result;
+
+/* Model totals. */
+typedef struct rg_bayes_stats {
+    uint64_t spam_comments; /* learned as spam, less unlearned */
+    uint64_t ham_comments;
+    uint64_t tokens;        /* distinct tokens with a count */
+} rg_bayes_stats;
+
+typedef struct rg_bayes rg_bayes;
+
+/*
+ * Opens a filter on a model store: "memory:" (optionally
+ * "memory:?tokens=N", the most distinct tokens it holds, default 1000000)
+ * or "sqlite:PATH" (created if missing; several processes may read while
+ * one trains). cfg NULL means the defaults.
+ * Errors: as rg_store_open(), and RG_EINVAL for cutoffs outside
+ * 0 <= ham_cutoff <= spam_cutoff <= 1 or other settings out of range.
+ * Thread-safe handle; close it with rg_bayes_close().
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_bayes_open(rg_bayes **out, const char *url,
+                                           const rg_bayes_config *cfg);
+
+/*
+ * Learns one comment as spam or ham. Errors: RG_EINVAL, RG_ESTORE,
+ * RG_EFULL (a memory model at its token limit), RG_ENOMEM.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_bayes_learn(rg_bayes *b, const rg_comment *c,
+                                            rg_class cls);
+
+/*
+ * Takes back what rg_bayes_learn() taught for this comment and class,
+ * exactly: learn then unlearn leaves every count as before. To move a
+ * comment from ham to spam, unlearn it as ham and learn it as spam.
+ * Errors: as rg_bayes_learn(), and RG_ENOTLEARNED when a count would drop
+ * below zero (nothing is changed then).
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_bayes_unlearn(rg_bayes *b,
+                                              const rg_comment *c,
+                                              rg_class cls);
+
+/*
+ * Learns (unlearn 0) or unlearns (unlearn 1) n comments in one atomic
+ * step: with sqlite:, one transaction, so a crash keeps all or none of
+ * them. classes[i] is the class of comments[i]. Errors: as above; on any
+ * error nothing of the batch is kept.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_bayes_learn_batch(rg_bayes *b,
+                                                  const rg_comment *comments,
+                                                  const rg_class *classes,
+                                                  size_t n, int unlearn);
+
+/*
+ * Scores a comment. Writes *result; if clues is not NULL, also up to
+ * max_clues of the tokens that decided, most extreme first. An empty model
+ * scores everything 0.5 (unsure).
+ * Errors: RG_EINVAL, RG_ESTORE, RG_ENOMEM. Thread-safe.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_bayes_classify(rg_bayes *b,
+                                               const rg_comment *c,
+                                               rg_bayes_result *result,
+                                               rg_clue *clues,
+                                               size_t max_clues);
+
+/*
+ * Scores n comments at once (no clues): results[i] for comments[i]. All are
+ * scored against one state of the model, which is read once: with sqlite:
+ * one read transaction instead of n. For bulk work (importing, re-scoring a
+ * moderation queue). Errors: as rg_bayes_classify(); on error, results are
+ * unspecified. Thread-safe.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_bayes_classify_batch(rg_bayes *b,
+                                                     const rg_comment *comments,
+                                                     size_t n,
+                                                     rg_bayes_result *results);
+
+/* Model totals. Errors: RG_EINVAL, RG_ESTORE. */
+RG_EXPORT RG_WARN_UNUSED int rg_bayes_stats_get(rg_bayes *b,
+                                                rg_bayes_stats *out);
+
+/* The name of a verdict: "ham", "unsure", "spam"; "unknown" otherwise. */
+RG_EXPORT const char *rg_bayes_verdict_name(rg_bayes_verdict v);
+
+/* Closes the filter and its store. NULL is a no-op. */
+RG_EXPORT void rg_bayes_close(rg_bayes *b);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /*
- * The memory: store: spent nonces in one fixed hash table, for a single
- * process.
+ * The memory: store: spent nonces in one fixed hash table, and a spam model
+ * (store-memory-bayes.c), for a single process.
  *
  * The table is bounded so that a flood of authentic tokens cannot make the
  * process grow without limit: it holds at most `capacity` entries in
@@ -20,10 +20,13 @@
 
 #include <sodium.h>
 
-#include "store.h"
+#include "store-bayes-private.h"
 
 #define DEFAULT_CAPACITY 100000u
 #define MAX_CAPACITY     100000000u
+/* The spam model's bound on distinct tokens. */
+#define DEFAULT_TOKENS 1000000u
+#define MAX_TOKENS     100000000u
 
 /*
  * One slot. `end` is expires_at + 1, the first second at which the entry is
@@ -45,6 +48,7 @@ struct memory_store {
     bool swept;      /* a full sweep has run, at second last_sweep */
     uint64_t last_sweep;
     uint8_t key[crypto_shorthash_KEYBYTES];
+    rg__memory_model model; /* has a lock of its own */
 };
 
 /*
@@ -191,10 +195,34 @@ out:
     return rc;
 }
 
+static int memory_bayes_lookup(rg_store *s, const rg__token_set *ts,
+                               rg__counts *counts, rg__totals *totals)
+{
+    struct memory_store *m = (struct memory_store *)s;
+
+    return rg__memory_model_lookup(&m->model, ts, counts, totals);
+}
+
+static int memory_bayes_apply(rg_store *s, const rg__token_set *ts,
+                              const rg__delta *delta, rg__totals_delta totals)
+{
+    struct memory_store *m = (struct memory_store *)s;
+
+    return rg__memory_model_apply(&m->model, ts, delta, totals);
+}
+
+static int memory_bayes_stats(rg_store *s, rg_bayes_stats *out)
+{
+    struct memory_store *m = (struct memory_store *)s;
+
+    return rg__memory_model_stats(&m->model, out);
+}
+
 static void memory_close(rg_store *s)
 {
     struct memory_store *m = (struct memory_store *)s;
 
+    rg__memory_model_free(&m->model);
     pthread_mutex_destroy(&m->lock);
     free(m->slots);
     free(m);
@@ -203,6 +231,9 @@ static void memory_close(rg_store *s)
 static const struct rg_store_ops memory_ops = {
     .scheme = "memory",
     .spend = memory_spend,
+    .bayes_lookup = memory_bayes_lookup,
+    .bayes_apply = memory_bayes_apply,
+    .bayes_stats = memory_bayes_stats,
     .close = memory_close,
 };
 
@@ -226,17 +257,28 @@ static int parse_count(const char *p, const char *end, unsigned long long min,
     return RG_OK;
 }
 
-/*
- * Parses what follows "memory:": nothing, or "?key=value&..." with the one
- * key "capacity" at most once. Anything else is an error rather than
- * ignored, so a misspelt option does not silently leave the default.
- */
-static int parse_options(const char *rest, size_t *capacity)
+/* True when [p, end) is exactly the key `name`. */
+static bool is_key(const char *p, const char *end, const char *name)
 {
-    bool seen = false;
+    size_t n = strlen(name);
+
+    return (size_t)(end - p) == n && memcmp(p, name, n) == 0;
+}
+
+/*
+ * Parses what follows "memory:": nothing, or "?key=value&..." with the keys
+ * "capacity" (spent nonces) and "tokens" (the spam model's distinct
+ * tokens), each at most once, in any order. Anything else is an error
+ * rather than ignored, so a misspelt option does not silently leave the
+ * default.
+ */
+static int parse_options(const char *rest, size_t *capacity, size_t *tokens)
+{
+    bool seen_capacity = false, seen_tokens = false;
     const char *p;
 
     *capacity = DEFAULT_CAPACITY;
+    *tokens = DEFAULT_TOKENS;
     if (*rest == '\0')
         return RG_OK;
     if (*rest != '?')
@@ -249,13 +291,19 @@ static int parse_options(const char *rest, size_t *capacity)
 
         if (!eq)
             return RG_EURL;
-        if ((size_t)(eq - p) != strlen("capacity") ||
-            memcmp(p, "capacity", strlen("capacity")) != 0 || seen)
+        if (is_key(p, eq, "capacity") && !seen_capacity) {
+            if (parse_count(eq + 1, end, 1, MAX_CAPACITY, &v) != RG_OK)
+                return RG_EURL;
+            *capacity = (size_t)v;
+            seen_capacity = true;
+        } else if (is_key(p, eq, "tokens") && !seen_tokens) {
+            if (parse_count(eq + 1, end, 1, MAX_TOKENS, &v) != RG_OK)
+                return RG_EURL;
+            *tokens = (size_t)v;
+            seen_tokens = true;
+        } else {
             return RG_EURL;
-        if (parse_count(eq + 1, end, 1, MAX_CAPACITY, &v) != RG_OK)
-            return RG_EURL;
-        *capacity = (size_t)v;
-        seen = true;
+        }
         if (!amp)
             return RG_OK;
         p = amp + 1;
@@ -265,7 +313,7 @@ static int parse_options(const char *rest, size_t *capacity)
 int rg__store_memory_open(rg_store **out, const char *rest)
 {
     struct memory_store *m;
-    size_t capacity;
+    size_t capacity, tokens;
     int rc;
 
     if (!out)
@@ -273,7 +321,7 @@ int rg__store_memory_open(rg_store **out, const char *rest)
     *out = NULL;
     if (!rest)
         return RG_EINVAL;
-    rc = parse_options(rest, &capacity);
+    rc = parse_options(rest, &capacity, &tokens);
     if (rc != RG_OK)
         return rc;
     if (capacity > SIZE_MAX / 2 / sizeof(struct slot))
@@ -293,6 +341,14 @@ int rg__store_memory_open(rg_store **out, const char *rest)
         return RG_ENOMEM;
     }
     if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m->slots);
+        free(m);
+        return RG_ENOMEM;
+    }
+    /* The model allocates nothing until it learns, so a store used only
+     * for nonces pays nothing for it. */
+    if (rg__memory_model_init(&m->model, tokens) != RG_OK) {
+        pthread_mutex_destroy(&m->lock);
         free(m->slots);
         free(m);
         return RG_ENOMEM;

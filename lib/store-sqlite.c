@@ -1,7 +1,7 @@
 /*
- * The sqlite: store: spent nonces in a SQLite file, for every process on
- * one machine (the CLI runs as a new process per verification) and across
- * restarts.
+ * The sqlite: store: spent nonces and a spam model (store-sqlite-bayes.c)
+ * in a SQLite file, for every process on one machine (the CLI runs as a new
+ * process per verification) and across restarts.
  *
  * - WAL mode, so readers never block the writer and each spend is one
  *   short write transaction.
@@ -11,9 +11,11 @@
  *   a token spent just before a power cut might be accepted once more
  *   within its lifetime (20 minutes by default): a single extra guess. FULL
  *   would pay an fsync on every verification to close that window, which
- *   is not worth it here.
- * - busy_timeout of 5 s: other processes hold the write lock only for one
- *   upsert, so waiting beats failing.
+ *   is not worth it here. For the spam model, the same crash loses at
+ *   most the last trainings, and never half of one.
+ * - busy_timeout of 5 s: other processes hold the write lock for one
+ *   upsert, or for one training batch (a few milliseconds per thousand
+ *   tokens), so waiting beats failing. Readers of the model never wait.
  * - One connection per handle, used under a mutex, with its statements
  *   prepared once. A handle must not be used in a child after fork(); the
  *   child opens its own.
@@ -29,10 +31,10 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store-bayes-private.h"
 
 /* The schema this code writes and reads, kept in PRAGMA user_version. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define STR_(x)        #x
 #define STR(x)         STR_(x)
 
@@ -52,6 +54,7 @@ struct sqlite_store {
     sqlite3_stmt *spend; /* the upsert */
     sqlite3_stmt *purge; /* the bounded delete of expired rows */
     uint32_t spends;     /* spends so far, for the purge schedule */
+    rg__sqlite_model *model;
 };
 
 /*
@@ -69,14 +72,45 @@ static const char PURGE_SQL[] =
     "DELETE FROM spent WHERE nonce IN (SELECT nonce FROM spent "
     "WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)";
 
-/* The index on expires_at keeps the purge a short index walk instead of a
- * scan of the whole table under the write lock. */
-static const char SCHEMA_SQL[] =
-    "CREATE TABLE IF NOT EXISTS spent("
+/*
+ * The schema, as the steps that take a file from each version to the next:
+ * MIGRATIONS[v] takes version v to v + 1. A new file runs them all; a file
+ * of an older version runs the rest, in the same transaction that bumps
+ * user_version, so that a file is always wholly at one version.
+ *
+ * Version 1, the replay guard: the index on expires_at keeps the purge a
+ * short index walk instead of a scan of the whole table under the write
+ * lock.
+ *
+ * Version 2, the spam model (see store-sqlite-bayes.c): the CHECKs keep
+ * counts in the range the code reads back and forbid the 0, 0 rows that
+ * bayes_apply deletes.
+ *
+ * CREATE TABLE without IF NOT EXISTS: a table of one of these names in a
+ * file of a lower version belongs to someone else, and the open fails
+ * without touching the file.
+ */
+static const char *const MIGRATIONS[SCHEMA_VERSION] = {
+    "CREATE TABLE spent("
     "nonce BLOB PRIMARY KEY NOT NULL, "
     "expires_at INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS spent_expires ON spent(expires_at);"
-    "PRAGMA user_version = " STR(SCHEMA_VERSION) ";";
+    "CREATE INDEX spent_expires ON spent(expires_at);",
+
+    "CREATE TABLE bayes_tokens("
+    "token BLOB PRIMARY KEY NOT NULL, "
+    "spam INTEGER NOT NULL CHECK (spam BETWEEN 0 AND 4294967295), "
+    "ham INTEGER NOT NULL CHECK (ham BETWEEN 0 AND 4294967295), "
+    "CHECK (spam > 0 OR ham > 0)) WITHOUT ROWID;"
+    "CREATE TABLE bayes_totals("
+    "id INTEGER PRIMARY KEY CHECK (id = 0), "
+    "spam INTEGER NOT NULL CHECK (spam >= 0), "
+    "ham INTEGER NOT NULL CHECK (ham >= 0), "
+    "tokens INTEGER NOT NULL CHECK (tokens >= 0), "
+    "spam_words INTEGER NOT NULL CHECK (spam_words >= 0), "
+    "ham_words INTEGER NOT NULL CHECK (ham_words >= 0));"
+    "INSERT INTO bayes_totals(id, spam, ham, tokens, spam_words, ham_words) "
+    "VALUES(0, 0, 0, 0, 0, 0);",
+};
 
 /* Runs one statement that returns a single integer, such as a PRAGMA. */
 static bool query_int(sqlite3 *db, const char *sql, sqlite3_int64 *out)
@@ -137,24 +171,38 @@ out:
 }
 
 /*
- * Creates the schema in a new file, or checks the version of an existing
- * one. BEGIN IMMEDIATE takes the write lock before user_version is read,
+ * Creates the schema in a new file, brings an older file up to date, or
+ * checks the version of a current one.
+ *
+ * A current file, the common case, needs only a read, and in WAL mode a
+ * read waits for no writer: opening a store (as every CLI run does) does
+ * not stall behind another process's long training transaction. Otherwise
+ * BEGIN IMMEDIATE takes the write lock before user_version is read again,
  * so two processes opening a new file at once do not both create it.
  */
 static bool setup_schema(sqlite3 *db)
 {
     sqlite3_int64 version = -1;
 
+    if (!query_int(db, "PRAGMA user_version", &version))
+        return false;
+    if (version == SCHEMA_VERSION)
+        return true;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return false;
     if (!query_int(db, "PRAGMA user_version", &version))
         goto fail;
-    if (version == 0) {
-        if (sqlite3_exec(db, SCHEMA_SQL, NULL, NULL, NULL) != SQLITE_OK)
-            goto fail;
-    } else if (version != SCHEMA_VERSION) {
+    if (version < 0 || version > SCHEMA_VERSION) {
         /* A newer (or foreign) layout: leave it untouched. */
         goto fail;
+    }
+    if (version < SCHEMA_VERSION) {
+        for (sqlite3_int64 v = version; v < SCHEMA_VERSION; v++)
+            if (sqlite3_exec(db, MIGRATIONS[v], NULL, NULL, NULL) != SQLITE_OK)
+                goto fail;
+        if (sqlite3_exec(db, "PRAGMA user_version = " STR(SCHEMA_VERSION), NULL,
+                         NULL, NULL) != SQLITE_OK)
+            goto fail;
     }
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
@@ -225,10 +273,43 @@ out:
     return rc;
 }
 
+static int sqlite_bayes_lookup(rg_store *s, const rg__token_set *ts,
+                               rg__counts *counts, rg__totals *totals)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+
+    pthread_mutex_lock(&q->lock);
+    int rc = rg__sqlite_model_lookup(q->model, ts, counts, totals);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+static int sqlite_bayes_apply(rg_store *s, const rg__token_set *ts,
+                              const rg__delta *delta, rg__totals_delta totals)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+
+    pthread_mutex_lock(&q->lock);
+    int rc = rg__sqlite_model_apply(q->model, ts, delta, totals);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+static int sqlite_bayes_stats(rg_store *s, rg_bayes_stats *out)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+
+    pthread_mutex_lock(&q->lock);
+    int rc = rg__sqlite_model_stats(q->model, out);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
 static void sqlite_close(rg_store *s)
 {
     struct sqlite_store *q = (struct sqlite_store *)s;
 
+    rg__sqlite_model_close(q->model);
     sqlite3_finalize(q->spend);
     sqlite3_finalize(q->purge);
     sqlite3_close(q->db);
@@ -239,6 +320,9 @@ static void sqlite_close(rg_store *s)
 static const struct rg_store_ops sqlite_ops = {
     .scheme = "sqlite",
     .spend = sqlite_spend,
+    .bayes_lookup = sqlite_bayes_lookup,
+    .bayes_apply = sqlite_bayes_apply,
+    .bayes_stats = sqlite_bayes_stats,
     .close = sqlite_close,
 };
 
@@ -273,7 +357,7 @@ static bool open_db(struct sqlite_store *q, const char *path)
     if (sqlite3_prepare_v3(q->db, PURGE_SQL, -1, SQLITE_PREPARE_PERSISTENT,
                            &q->purge, NULL) != SQLITE_OK)
         return false;
-    return true;
+    return rg__sqlite_model_open(&q->model, q->db) == RG_OK;
 }
 
 int rg__store_sqlite_open(rg_store **out, const char *path)

@@ -8,6 +8,34 @@
 #define RG_STORE_H
 
 #include "internal.h"
+#include "tokenset.h"
+
+/* Counts of one token: in how many spam and ham comments it appeared. */
+typedef struct rg__counts {
+    uint32_t spam, ham;
+} rg__counts;
+
+/*
+ * Learned comments in all, and the words they held: spam_words counts the
+ * content tokens (all but the per-comment "meta:" features) of every spam
+ * comment learned, each once per comment. The filter divides by it so that
+ * long comments do not look spammy merely for having more words.
+ */
+typedef struct rg__totals {
+    uint64_t spam, ham;
+    uint64_t spam_words, ham_words;
+} rg__totals;
+
+/* A change to a count (learning adds, unlearning subtracts). */
+typedef struct rg__delta {
+    int64_t spam, ham;
+} rg__delta;
+
+/* A change to the totals. */
+typedef struct rg__totals_delta {
+    int64_t spam, ham;
+    int64_t spam_words, ham_words;
+} rg__totals_delta;
 
 struct rg_store_ops {
     const char *scheme; /* "memory", "sqlite" */
@@ -25,6 +53,31 @@ struct rg_store_ops {
     int (*spend)(rg_store *s, const uint8_t nonce[RG__NONCE_BYTES],
                  uint64_t expires_at, uint64_t now, bool *fresh);
 
+    /*
+     * The spam model (a Bayesian filter's token counts).
+     *
+     * bayes_lookup: for each token i of ts, counts[i] (0, 0 for a token the
+     * model lacks), and the totals, all from one consistent state of the
+     * model. Errors: RG_ESTORE, RG_ENOMEM.
+     *
+     * bayes_apply: adds delta[i] to the counts of token i of ts and
+     * `totals` to each of the totals, all or nothing (with sqlite:, in one
+     * transaction). A token whose counts become 0, 0 is removed. Errors:
+     * RG_ENOTLEARNED (a count would go below zero: nothing changes),
+     * RG_EFULL (the memory model is at its token limit: nothing changes),
+     * RG_ERANGE (a count would pass UINT32_MAX), RG_ESTORE, RG_ENOMEM.
+     *
+     * bayes_stats: the totals and the number of distinct tokens.
+     *
+     * All three are thread-safe; several processes may share a sqlite:
+     * model, and each sees the others' training (caches notice changes).
+     */
+    int (*bayes_lookup)(rg_store *s, const rg__token_set *ts,
+                        rg__counts *counts, rg__totals *totals);
+    int (*bayes_apply)(rg_store *s, const rg__token_set *ts,
+                       const rg__delta *delta, rg__totals_delta totals);
+    int (*bayes_stats)(rg_store *s, rg_bayes_stats *out);
+
     /* Frees the backend. */
     void (*close)(rg_store *s);
 };
@@ -35,7 +88,7 @@ struct rg_store {
 
 /*
  * Backend constructors. `rest` is the URL after "memory:" (e.g. "" or
- * "?capacity=1000"); `path` is the file name after "sqlite:".
+ * "?capacity=1000&tokens=50000"); `path` is the file name after "sqlite:".
  */
 int rg__store_memory_open(rg_store **out, const char *rest);
 int rg__store_sqlite_open(rg_store **out, const char *path);

@@ -7,9 +7,16 @@
  * Capacity is a property of memory: alone (a SQLite file is bounded by the
  * disk, not by a count), so the RG_EFULL cases are in the memory tests, and
  * the model test checks the bound only where there is one.
+ *
+ * The spam model (bayes_lookup, bayes_apply, bayes_stats) has the same
+ * layout: a conformance table for both backends, then the token limit of
+ * memory:, the count maps behind both, and the files, processes and
+ * crashes of sqlite:.
  */
 #include <check.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +31,7 @@
 #include "replyguard.h"
 #include "internal.h"
 #include "store.h"
+#include "store-bayes-private.h"
 #include "helpers.h"
 
 #if RG_HAVE_SQLITE
@@ -485,6 +493,1058 @@ START_TEST(memory_open_bad_arguments)
 }
 END_TEST
 
+/* ---- The spam model: every backend ---- */
+
+/* Adds the tokens of a space-separated list to ts. */
+static void add_list(rg__token_set *ts, const char *list)
+{
+    const char *p = list;
+
+    while (*p) {
+        const char *end = strchr(p, ' ');
+        if (!end)
+            end = p + strlen(p);
+        if (end > p)
+            ck_assert_int_ge(rg__token_set_add(ts, p, (size_t)(end - p)), 0);
+        p = *end ? end + 1 : end;
+    }
+}
+
+/* Adds "<prefix><i>" for i in [first, first + n) to ts. */
+static void add_range(rg__token_set *ts, const char *prefix, uint32_t first,
+                      uint32_t n)
+{
+    char tok[RG__TOKEN_LEN_MAX + 1];
+
+    for (uint32_t i = first; i < first + n; i++) {
+        int len = snprintf(tok, sizeof tok, "%s%u", prefix, i);
+        ck_assert_int_ge(rg__token_set_add(ts, tok, (size_t)len), 0);
+    }
+}
+
+/* Adds (dspam, dham) to every token of ts and `totals` to the totals. */
+static int apply_same(rg_store *s, const rg__token_set *ts, int64_t dspam,
+                      int64_t dham, rg__totals_delta totals)
+{
+    rg__delta *d = calloc(ts->count + 1, sizeof *d);
+
+    ck_assert_ptr_nonnull(d);
+    for (size_t i = 0; i < ts->count; i++)
+        d[i] = (rg__delta){dspam, dham};
+    int rc = s->ops->bayes_apply(s, ts, d, totals);
+    free(d);
+    return rc;
+}
+
+/* Learns (sign 1) or unlearns (sign -1) one comment of the listed tokens,
+ * failing the test on an error. */
+static void teach(rg_store *s, const char *list, bool spam, int sign)
+{
+    rg__token_set ts;
+
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_list(&ts, list);
+    int rc = apply_same(
+        s, &ts, spam ? sign : 0, spam ? 0 : sign,
+        (rg__totals_delta){.spam = spam ? sign : 0, .ham = spam ? 0 : sign});
+    ck_assert_msg(rc == RG_OK, "%s: %s", list, rg_err_name(rc));
+    rg__token_set_free(&ts);
+}
+
+/* Like teach(), but returns the error of a single token's delta. */
+static int apply_one(rg_store *s, const char *token, int64_t dspam,
+                     int64_t dham, rg__totals_delta totals)
+{
+    rg__token_set ts;
+
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_list(&ts, token);
+    int rc = apply_same(s, &ts, dspam, dham, totals);
+    rg__token_set_free(&ts);
+    return rc;
+}
+
+static rg__counts counts_of(rg_store *s, const char *token, rg__totals *t)
+{
+    rg__token_set ts;
+    rg__counts c[1];
+    rg__totals totals;
+
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_list(&ts, token);
+    int rc = s->ops->bayes_lookup(s, &ts, c, &totals);
+    ck_assert_msg(rc == RG_OK, "lookup %s: %s", token, rg_err_name(rc));
+    rg__token_set_free(&ts);
+    if (t)
+        *t = totals;
+    return c[0];
+}
+
+#define ck_counts(s, token, want_spam, want_ham)                               \
+    do {                                                                       \
+        rg__counts c_ = counts_of((s), (token), NULL);                         \
+        ck_assert_msg(c_.spam == (want_spam) && c_.ham == (want_ham),          \
+                      "%s: %u, %u; want %u, %u", (token), c_.spam, c_.ham,     \
+                      (unsigned)(want_spam), (unsigned)(want_ham));            \
+    } while (0)
+
+static rg_bayes_stats stats_of(rg_store *s)
+{
+    rg_bayes_stats st;
+
+    memset(&st, 0xff, sizeof st);
+    ck_assert_int_eq(s->ops->bayes_stats(s, &st), RG_OK);
+    return st;
+}
+
+#define ck_stats(s, want_spam, want_ham, want_tokens)                          \
+    do {                                                                       \
+        rg_bayes_stats st_ = stats_of(s);                                      \
+        ck_assert_msg(st_.spam_comments == (uint64_t)(want_spam) &&            \
+                          st_.ham_comments == (uint64_t)(want_ham) &&          \
+                          st_.tokens == (uint64_t)(want_tokens),               \
+                      "stats %llu %llu %llu, want %llu %llu %llu",             \
+                      (unsigned long long)st_.spam_comments,                   \
+                      (unsigned long long)st_.ham_comments,                    \
+                      (unsigned long long)st_.tokens,                          \
+                      (unsigned long long)(want_spam),                         \
+                      (unsigned long long)(want_ham),                          \
+                      (unsigned long long)(want_tokens));                      \
+    } while (0)
+
+/*
+ * Everything the tests can see of a model: the counts of a fixed list of
+ * tokens, the totals and the stats. Two snapshots compare equal when a
+ * refused apply changed nothing.
+ */
+#define PROBE_TOKENS "a b c d e f g h new1 new2 zz"
+#define PROBE_COUNT  11
+
+struct snapshot {
+    rg__counts counts[PROBE_COUNT];
+    rg__totals totals;
+    rg_bayes_stats stats;
+};
+
+static void snap(rg_store *s, struct snapshot *out)
+{
+    rg__token_set ts;
+
+    memset(out, 0, sizeof *out);
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_list(&ts, PROBE_TOKENS);
+    ck_assert_uint_eq(ts.count, PROBE_COUNT);
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, out->counts, &out->totals),
+                     RG_OK);
+    rg__token_set_free(&ts);
+    out->stats = stats_of(s);
+}
+
+static void ck_same_snapshot(const struct snapshot *a, const struct snapshot *b)
+{
+    for (int i = 0; i < PROBE_COUNT; i++)
+        ck_assert_msg(a->counts[i].spam == b->counts[i].spam &&
+                          a->counts[i].ham == b->counts[i].ham,
+                      "probe %d changed", i);
+    ck_assert(a->totals.spam == b->totals.spam);
+    ck_assert(a->totals.ham == b->totals.ham);
+    ck_assert(a->stats.spam_comments == b->stats.spam_comments);
+    ck_assert(a->stats.ham_comments == b->stats.ham_comments);
+    ck_assert(a->stats.tokens == b->stats.tokens);
+}
+
+START_TEST(bayes_empty_model)
+{
+    rg_store *s = open_backend(_i, 0);
+    rg__token_set ts;
+    rg__counts c[3];
+    rg__totals t = {7, 7, 7, 7};
+
+    ck_stats(s, 0, 0, 0);
+    ck_counts(s, "a", 0, 0);
+    /* An empty set still gives the totals. */
+    rg__token_set_init(&ts, SIZE_MAX);
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
+    ck_assert(t.spam == 0 && t.ham == 0);
+    /* An apply of no tokens changes only the totals. */
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 1, (rg__totals_delta){.spam = 2, .ham = 3}),
+        RG_OK);
+    ck_stats(s, 2, 3, 0);
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 1, (rg__totals_delta){.spam = -2, .ham = -3}),
+        RG_OK);
+    ck_stats(s, 0, 0, 0);
+    /* A zero delta for a token the model lacks adds nothing. */
+    add_list(&ts, "x y z");
+    ck_assert_int_eq(
+        apply_same(s, &ts, 0, 0, (rg__totals_delta){.spam = 0, .ham = 0}),
+        RG_OK);
+    ck_stats(s, 0, 0, 0);
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
+    for (int i = 0; i < 3; i++)
+        ck_assert(c[i].spam == 0 && c[i].ham == 0);
+    rg__token_set_free(&ts);
+    rg_store_close(s);
+}
+END_TEST
+
+START_TEST(bayes_apply_then_lookup)
+{
+    rg_store *s = open_backend(_i, 0);
+    rg__token_set ts;
+    rg__counts c[6];
+    rg__totals t;
+
+    teach(s, "a b c", true, 1);
+    teach(s, "b c d", false, 1);
+    teach(s, "c", false, 1);
+
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_list(&ts, "a b c d e");
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
+    ck_assert(c[0].spam == 1 && c[0].ham == 0);
+    ck_assert(c[1].spam == 1 && c[1].ham == 1);
+    ck_assert(c[2].spam == 1 && c[2].ham == 2);
+    ck_assert(c[3].spam == 0 && c[3].ham == 1);
+    ck_assert(c[4].spam == 0 && c[4].ham == 0);
+    ck_assert(t.spam == 1 && t.ham == 2);
+    ck_stats(s, 1, 2, 4);
+
+    /* Per-token deltas differ within one apply, and the totals are the
+     * caller's, not derived from the tokens. */
+    rg__token_set_clear(&ts);
+    add_list(&ts, "a e");
+    rg__delta d[2] = {{5, 7}, {0, 3}};
+    ck_assert_int_eq(s->ops->bayes_apply(
+                         s, &ts, d, (rg__totals_delta){.spam = 10, .ham = 20}),
+                     RG_OK);
+    ck_counts(s, "a", 6, 7);
+    ck_counts(s, "e", 0, 3);
+    ck_stats(s, 11, 22, 5);
+
+    /* Tokens are bytes: case, NUL-free binary and 64-byte tokens are kept
+     * apart exactly. */
+    rg__token_set_clear(&ts);
+    char long_tok[RG__TOKEN_LEN_MAX];
+    memset(long_tok, 'q', sizeof long_tok);
+    ck_assert_int_ge(rg__token_set_add(&ts, long_tok, sizeof long_tok), 0);
+    long_tok[63] = 'r';
+    ck_assert_int_ge(rg__token_set_add(&ts, long_tok, sizeof long_tok), 0);
+    ck_assert_int_ge(rg__token_set_add(&ts, "\xff\x01", 2), 0);
+    ck_assert_int_ge(rg__token_set_add(&ts, "A", 1), 0);
+    rg__delta d4[4] = {{1, 0}, {2, 0}, {3, 0}, {4, 0}};
+    ck_assert_int_eq(s->ops->bayes_apply(
+                         s, &ts, d4, (rg__totals_delta){.spam = 0, .ham = 0}),
+                     RG_OK);
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_eq(c[i].spam, (unsigned)i + 1);
+    ck_counts(s, "a", 6, 7);
+    ck_stats(s, 11, 22, 9);
+    rg__token_set_free(&ts);
+    rg_store_close(s);
+}
+END_TEST
+
+/* Learn then unlearn leaves the model exactly as it was: tokens that drop
+ * to 0, 0 are removed, so even the token count comes back. */
+START_TEST(bayes_unlearn_restores)
+{
+    rg_store *s = open_backend(_i, 0);
+    struct snapshot before, after;
+
+    teach(s, "a b c", true, 1);
+    teach(s, "c d", false, 1);
+    snap(s, &before);
+    ck_assert_uint_eq(before.stats.tokens, 4);
+
+    teach(s, "a new1 new2 h", true, 1);
+    teach(s, "c new1 zz", false, 1);
+    ck_stats(s, 2, 2, 8);
+    teach(s, "c new1 zz", false, -1);
+    teach(s, "a new1 new2 h", true, -1);
+    snap(s, &after);
+    ck_same_snapshot(&before, &after);
+
+    /* Unlearning everything empties the model. */
+    teach(s, "c d", false, -1);
+    teach(s, "a b c", true, -1);
+    ck_stats(s, 0, 0, 0);
+    ck_counts(s, "c", 0, 0);
+
+    /* Moving a comment from ham to spam. */
+    teach(s, "m n", false, 1);
+    teach(s, "m n", false, -1);
+    teach(s, "m n", true, 1);
+    ck_counts(s, "m", 1, 0);
+    ck_stats(s, 1, 0, 2);
+    rg_store_close(s);
+}
+END_TEST
+
+/* A count that would drop below zero refuses the whole apply. */
+START_TEST(bayes_not_learned)
+{
+    rg_store *s = open_backend(_i, 0);
+    rg__token_set ts;
+    struct snapshot before, after;
+
+    teach(s, "a b c", true, 1);
+    teach(s, "b", false, 1);
+    snap(s, &before);
+
+    /* Never learned at all. */
+    ck_assert_int_eq(
+        apply_one(s, "zz", -1, 0, (rg__totals_delta){.spam = -1, .ham = 0}),
+        RG_ENOTLEARNED);
+    /* Learned as spam, unlearned as ham. */
+    ck_assert_int_eq(
+        apply_one(s, "a", 0, -1, (rg__totals_delta){.spam = 0, .ham = -1}),
+        RG_ENOTLEARNED);
+    /* One bad token among good ones, first and last in the set. */
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_list(&ts, "new1 a b c");
+    rg__delta d[4] = {{0, -1}, {-1, 0}, {-1, 0}, {-1, 0}};
+    ck_assert_int_eq(s->ops->bayes_apply(
+                         s, &ts, d, (rg__totals_delta){.spam = -1, .ham = 0}),
+                     RG_ENOTLEARNED);
+    d[0] = (rg__delta){1, 0};
+    d[3] = (rg__delta){-2, 0};
+    ck_assert_int_eq(s->ops->bayes_apply(
+                         s, &ts, d, (rg__totals_delta){.spam = -1, .ham = 0}),
+                     RG_ENOTLEARNED);
+    /* Tokens fine, totals below zero. */
+    d[3] = (rg__delta){-1, 0};
+    ck_assert_int_eq(s->ops->bayes_apply(
+                         s, &ts, d, (rg__totals_delta){.spam = -2, .ham = 0}),
+                     RG_ENOTLEARNED);
+    ck_assert_int_eq(s->ops->bayes_apply(
+                         s, &ts, d, (rg__totals_delta){.spam = 0, .ham = -2}),
+                     RG_ENOTLEARNED);
+    /* The most negative delta does not wrap around. */
+    ck_assert_int_eq(apply_one(s, "a", INT64_MIN, 0,
+                               (rg__totals_delta){.spam = 0, .ham = 0}),
+                     RG_ENOTLEARNED);
+    ck_assert_int_eq(apply_one(s, "a", 0, 0,
+                               (rg__totals_delta){.spam = INT64_MIN, .ham = 0}),
+                     RG_ENOTLEARNED);
+    /* Below zero outranks out of range in the same apply. */
+    d[0] = (rg__delta){INT64_MAX, 0};
+    d[3] = (rg__delta){-5, 0};
+    ck_assert_int_eq(
+        s->ops->bayes_apply(s, &ts, d, (rg__totals_delta){.spam = 0, .ham = 0}),
+        RG_ENOTLEARNED);
+    snap(s, &after);
+    ck_same_snapshot(&before, &after);
+
+    /* The same apply without the bad token goes through. */
+    d[0] = (rg__delta){1, 0};
+    d[3] = (rg__delta){-1, 0};
+    ck_assert_int_eq(
+        s->ops->bayes_apply(s, &ts, d, (rg__totals_delta){.spam = 0, .ham = 0}),
+        RG_OK);
+    ck_counts(s, "new1", 1, 0);
+    ck_counts(s, "a", 0, 0);
+    ck_counts(s, "b", 0, 1);
+    ck_counts(s, "c", 0, 0);
+    ck_stats(s, 1, 1, 2);
+    rg__token_set_free(&ts);
+    rg_store_close(s);
+}
+END_TEST
+
+/* Counts stop at UINT32_MAX and totals at INT64_MAX. */
+START_TEST(bayes_range)
+{
+    rg_store *s = open_backend(_i, 0);
+    struct snapshot before, after;
+
+    ck_assert_int_eq(apply_one(s, "a", UINT32_MAX, 0,
+                               (rg__totals_delta){.spam = 0, .ham = 0}),
+                     RG_OK);
+    ck_assert_int_eq(apply_one(s, "b", 0, UINT32_MAX - 1,
+                               (rg__totals_delta){.spam = 0, .ham = 0}),
+                     RG_OK);
+    ck_assert_int_eq(apply_one(s, "c", 0, 0,
+                               (rg__totals_delta){.spam = INT64_MAX, .ham = 5}),
+                     RG_OK);
+    ck_counts(s, "a", UINT32_MAX, 0);
+    ck_counts(s, "b", 0, UINT32_MAX - 1);
+    snap(s, &before);
+    ck_assert(before.totals.spam == INT64_MAX && before.totals.ham == 5);
+
+    ck_assert_int_eq(
+        apply_one(s, "a", 1, 0, (rg__totals_delta){.spam = 0, .ham = 0}),
+        RG_ERANGE);
+    ck_assert_int_eq(
+        apply_one(s, "b", 0, 2, (rg__totals_delta){.spam = 0, .ham = 0}),
+        RG_ERANGE);
+    ck_assert_int_eq(apply_one(s, "d", INT64_MAX, 0,
+                               (rg__totals_delta){.spam = 0, .ham = 0}),
+                     RG_ERANGE);
+    ck_assert_int_eq(apply_one(s, "d", (int64_t)UINT32_MAX + 1, 0,
+                               (rg__totals_delta){.spam = 0, .ham = 0}),
+                     RG_ERANGE);
+    ck_assert_int_eq(
+        apply_one(s, "d", 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_ERANGE);
+    ck_assert_int_eq(apply_one(s, "d", 1, 0,
+                               (rg__totals_delta){.spam = 0, .ham = INT64_MAX}),
+                     RG_ERANGE);
+    snap(s, &after);
+    ck_same_snapshot(&before, &after);
+
+    /* At the bound, a step back and forth is fine. */
+    ck_assert_int_eq(
+        apply_one(s, "b", 0, 1, (rg__totals_delta){.spam = -1, .ham = 0}),
+        RG_OK);
+    ck_counts(s, "b", 0, UINT32_MAX);
+    ck_assert_int_eq(
+        apply_one(s, "a", -1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_OK);
+    ck_counts(s, "a", UINT32_MAX - 1, 0);
+    rg_store_close(s);
+}
+END_TEST
+
+/* One apply of many tokens, and its exact undoing. */
+#define BIG_BATCH 20000
+
+START_TEST(bayes_large_batch)
+{
+    rg_store *s = open_backend(_i, 0);
+    rg__token_set ts;
+    rg__counts *c = calloc(BIG_BATCH, sizeof *c);
+    rg__totals t;
+
+    ck_assert_ptr_nonnull(c);
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_range(&ts, "big-", 0, BIG_BATCH);
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 2, (rg__totals_delta){.spam = 1, .ham = 1}),
+        RG_OK);
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_OK);
+    ck_stats(s, 2, 1, BIG_BATCH);
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
+    for (size_t i = 0; i < BIG_BATCH; i++)
+        ck_assert(c[i].spam == 2 && c[i].ham == 2);
+    ck_assert_int_eq(
+        apply_same(s, &ts, -2, -2, (rg__totals_delta){.spam = -2, .ham = -1}),
+        RG_OK);
+    ck_stats(s, 0, 0, 0);
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
+    for (size_t i = 0; i < BIG_BATCH; i++)
+        ck_assert(c[i].spam == 0 && c[i].ham == 0);
+    rg__token_set_free(&ts);
+    free(c);
+    rg_store_close(s);
+}
+END_TEST
+
+/*
+ * Random applies against a reference model: a small pool of tokens, deltas
+ * that often go below zero, now and then a huge one that passes the top,
+ * and (with a token limit) a model that is often full. Every outcome and
+ * every count must match. For sqlite:, a second handle also reads the file
+ * now and then, so the first handle's cache cannot drift from the file
+ * unnoticed.
+ */
+#define RMODEL_TOKENS 24
+#define RMODEL_LIMIT  10
+
+static int ref_add(uint64_t old, int64_t d, uint64_t max, uint64_t *out)
+{
+    /* |d| without overflow, even for INT64_MIN. */
+    uint64_t mag = d < 0 ? (uint64_t)(-(d + 1)) + 1 : (uint64_t)d;
+
+    if (d < 0 && mag > old)
+        return RG_ENOTLEARNED;
+    if (d > 0 && mag > max - old)
+        return RG_ERANGE;
+    *out = d < 0 ? old - mag : old + mag;
+    return RG_OK;
+}
+
+static int ref_worse(int a, int b)
+{
+    static const int order[] = {RG_OK, RG_ERANGE, RG_EFULL, RG_ENOTLEARNED};
+    int ra = 0, rb = 0;
+    for (int k = 0; k < 4; k++) {
+        if (order[k] == a)
+            ra = k;
+        if (order[k] == b)
+            rb = k;
+    }
+    return rb > ra ? b : a;
+}
+
+START_TEST(bayes_random_model)
+{
+    const bool bounded = _i == MEMORY;
+    const int steps = _i == MEMORY ? 10000 : 2000;
+    rg_store *s, *check = NULL;
+    uint64_t spam[RMODEL_TOKENS] = {0}, ham[RMODEL_TOKENS] = {0};
+    uint64_t tspam = 0, tham = 0, state = 7;
+    int outcomes[4] = {0};
+    rg__token_set pool, ts;
+    rg__counts c[RMODEL_TOKENS];
+    rg__delta d[RMODEL_TOKENS];
+    uint32_t idx[RMODEL_TOKENS];
+    rg__totals t;
+
+    if (bounded) {
+        char url[64];
+        snprintf(url, sizeof url, "memory:?tokens=%d", RMODEL_LIMIT);
+        s = open_url(url);
+    } else {
+        s = open_backend(_i, 0);
+        check = open_backend(_i, 0);
+    }
+    rg__token_set_init(&pool, SIZE_MAX);
+    add_range(&pool, "r", 0, RMODEL_TOKENS);
+    rg__token_set_init(&ts, SIZE_MAX);
+
+    for (int step = 0; step < steps; step++) {
+        rg__token_set_clear(&ts);
+        size_t n = 0;
+        for (uint32_t k = 0; k < RMODEL_TOKENS; k++) {
+            uint64_t r = next_random(&state);
+            if (r % 5 != 0)
+                continue;
+            size_t len;
+            const char *tok = rg__token_set_get(&pool, k, &len);
+            ck_assert_int_ge(rg__token_set_add(&ts, tok, len), 0);
+            idx[n] = k;
+            /* Mostly small steps up; some down, which often go below
+             * zero; some that take a token exactly back to 0, 0; a few
+             * huge ones that pass the top. */
+            unsigned mode = (unsigned)((r >> 8) % 8);
+            int64_t ds = 0, dh = 0;
+            if (mode < 5) {
+                ds = (int64_t)((r >> 16) % 3);
+                dh = (int64_t)((r >> 20) % 3);
+            } else if (mode == 5 && (r >> 24) % 2) {
+                ds = -(int64_t)((r >> 16) % 2 + 1);
+            } else if (mode == 5) {
+                dh = -(int64_t)((r >> 20) % 2 + 1);
+            } else if (mode == 6) {
+                ds = -(int64_t)spam[k];
+                dh = -(int64_t)ham[k];
+            } else {
+                ds = (r >> 28) % 4 == 0 ? (int64_t)1 << 31 : 1;
+            }
+            d[n++] = (rg__delta){ds, dh};
+        }
+        uint64_t r = next_random(&state);
+        rg__totals_delta dt = {(int64_t)(r % 4) - 1,
+                               (int64_t)((r >> 8) % 4) - 1, 0, 0};
+
+        /* The reference outcome. */
+        uint64_t ns[RMODEL_TOKENS], nh[RMODEL_TOKENS], nts = 0, nth = 0;
+        int want = ref_worse(ref_add(tspam, dt.spam, INT64_MAX, &nts),
+                             ref_add(tham, dt.ham, INT64_MAX, &nth));
+        for (size_t j = 0; j < n; j++) {
+            uint32_t k = idx[j];
+            ns[j] = spam[k];
+            nh[j] = ham[k];
+            want = ref_worse(want,
+                             ref_add(spam[k], d[j].spam, UINT32_MAX, &ns[j]));
+            want =
+                ref_worse(want, ref_add(ham[k], d[j].ham, UINT32_MAX, &nh[j]));
+        }
+        if (want == RG_OK || want == RG_ERANGE) {
+            size_t after = 0;
+            for (uint32_t k = 0; k < RMODEL_TOKENS; k++) {
+                bool present = spam[k] || ham[k];
+                for (size_t j = 0; j < n; j++)
+                    if (idx[j] == k)
+                        present = ns[j] || nh[j];
+                after += present;
+            }
+            if (bounded && after > RMODEL_LIMIT)
+                want = ref_worse(want, RG_EFULL);
+        }
+
+        int rc = s->ops->bayes_apply(s, &ts, d, dt);
+        ck_assert_msg(rc == want, "step %d: %s, want %s", step, rg_err_name(rc),
+                      rg_err_name(want));
+        outcomes[want == RG_OK       ? 0
+                 : want == RG_ERANGE ? 1
+                 : want == RG_EFULL  ? 2
+                                     : 3]++;
+        if (rc == RG_OK) {
+            for (size_t j = 0; j < n; j++) {
+                spam[idx[j]] = ns[j];
+                ham[idx[j]] = nh[j];
+            }
+            tspam = nts;
+            tham = nth;
+        }
+
+        rg_store *reader = check && step % 50 == 0 ? check : s;
+        ck_assert_int_eq(reader->ops->bayes_lookup(reader, &pool, c, &t),
+                         RG_OK);
+        uint64_t present = 0;
+        for (uint32_t k = 0; k < RMODEL_TOKENS; k++) {
+            ck_assert_msg(c[k].spam == spam[k] && c[k].ham == ham[k],
+                          "step %d token %u: %u %u, want %llu %llu", step, k,
+                          c[k].spam, c[k].ham, (unsigned long long)spam[k],
+                          (unsigned long long)ham[k]);
+            present += spam[k] || ham[k];
+        }
+        ck_assert(t.spam == tspam && t.ham == tham);
+        ck_stats(reader, tspam, tham, present);
+    }
+    /* The walk did reach every outcome it can. */
+    ck_assert_int_gt(outcomes[0], steps / 10);
+    ck_assert_int_gt(outcomes[1], 5);
+    ck_assert_int_gt(outcomes[3], steps / 10);
+    if (bounded)
+        ck_assert_int_gt(outcomes[2], 20);
+    rg__token_set_free(&pool);
+    rg__token_set_free(&ts);
+    rg_store_close(check);
+    rg_store_close(s);
+}
+END_TEST
+
+/*
+ * Readers classify while a writer trains, all through one handle. Every
+ * apply adds one spam comment with all the tokens, so a consistent lookup
+ * sees every count equal to the spam total.
+ */
+#define BAYES_READERS 4
+#define BAYES_ROUNDS  300
+#define BAYES_TOKENS  64
+
+struct bayes_thread {
+    rg_store *store;
+    const rg__token_set *ts;
+    atomic_bool *done;
+    int fails, torn, lookups;
+};
+
+static void *bayes_reader(void *arg)
+{
+    struct bayes_thread *th = arg;
+    rg__counts c[BAYES_TOKENS];
+    rg__totals t;
+
+    do {
+        if (th->store->ops->bayes_lookup(th->store, th->ts, c, &t) != RG_OK) {
+            th->fails++;
+            continue;
+        }
+        th->lookups++;
+        for (int k = 0; k < BAYES_TOKENS; k++)
+            if (c[k].spam != t.spam || c[k].ham != 0)
+                th->torn++;
+    } while (!atomic_load(th->done));
+    return NULL;
+}
+
+static void *bayes_writer(void *arg)
+{
+    struct bayes_thread *th = arg;
+    rg__delta d[BAYES_TOKENS];
+
+    for (int k = 0; k < BAYES_TOKENS; k++)
+        d[k] = (rg__delta){1, 0};
+    for (int r = 0; r < BAYES_ROUNDS; r++)
+        if (th->store->ops->bayes_apply(
+                th->store, th->ts, d,
+                (rg__totals_delta){.spam = 1, .ham = 0}) != RG_OK)
+            th->fails++;
+    atomic_store(th->done, true);
+    return NULL;
+}
+
+START_TEST(bayes_threads)
+{
+    rg_store *s = open_backend(_i, 0);
+    static struct bayes_thread th[BAYES_READERS + 1];
+    pthread_t tid[BAYES_READERS + 1];
+    atomic_bool done = false;
+    rg__token_set ts;
+
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_range(&ts, "t", 0, BAYES_TOKENS);
+    for (int i = 0; i <= BAYES_READERS; i++) {
+        th[i] = (struct bayes_thread){.store = s, .ts = &ts, .done = &done};
+        ck_assert_int_eq(pthread_create(&tid[i], NULL,
+                                        i == 0 ? bayes_writer : bayes_reader,
+                                        &th[i]),
+                         0);
+    }
+    for (int i = 0; i <= BAYES_READERS; i++)
+        ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+    for (int i = 0; i <= BAYES_READERS; i++) {
+        ck_assert_int_eq(th[i].fails, 0);
+        ck_assert_int_eq(th[i].torn, 0);
+    }
+    for (int i = 1; i <= BAYES_READERS; i++)
+        ck_assert_int_gt(th[i].lookups, 0);
+    ck_stats(s, BAYES_ROUNDS, 0, BAYES_TOKENS);
+    ck_counts(s, "t0", BAYES_ROUNDS, 0);
+    rg__token_set_free(&ts);
+    rg_store_close(s);
+}
+END_TEST
+
+/* ---- The spam model of memory: ---- */
+
+START_TEST(memory_bayes_token_limit)
+{
+    rg_store *s = open_url("memory:?tokens=3");
+    struct snapshot before, after;
+
+    teach(s, "a b", true, 1);
+    teach(s, "c", false, 1);
+    snap(s, &before);
+    ck_assert_uint_eq(before.stats.tokens, 3);
+
+    /* A fourth token does not fit, alone or with known ones. */
+    ck_assert_int_eq(
+        apply_one(s, "d", 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_EFULL);
+    rg__token_set ts;
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_list(&ts, "a b c d");
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_EFULL);
+    /* A full model outranks a count out of range, and a count below zero
+     * outranks a full model. */
+    rg__delta d[4] = {{UINT32_MAX, 0}, {0, 0}, {0, 0}, {1, 0}};
+    ck_assert_int_eq(
+        s->ops->bayes_apply(s, &ts, d, (rg__totals_delta){.spam = 0, .ham = 0}),
+        RG_EFULL);
+    d[1] = (rg__delta){-2, 0};
+    ck_assert_int_eq(
+        s->ops->bayes_apply(s, &ts, d, (rg__totals_delta){.spam = 0, .ham = 0}),
+        RG_ENOTLEARNED);
+    snap(s, &after);
+    ck_same_snapshot(&before, &after);
+    /* Known tokens still learn when full. */
+    ck_assert_int_eq(
+        apply_one(s, "a", 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_OK);
+    ck_counts(s, "a", 2, 0);
+
+    /* A token that leaves makes room for one that arrives, in the same
+     * apply. */
+    rg__delta swap[4] = {{0, 0}, {0, 0}, {0, -1}, {0, 1}};
+    ck_assert_int_eq(s->ops->bayes_apply(
+                         s, &ts, swap, (rg__totals_delta){.spam = 0, .ham = 0}),
+                     RG_OK);
+    ck_counts(s, "c", 0, 0);
+    ck_counts(s, "d", 0, 1);
+    ck_stats(s, 2, 1, 3);
+    rg__token_set_free(&ts);
+    rg_store_close(s);
+
+    /* The smallest model. */
+    s = open_url("memory:?tokens=1");
+    teach(s, "x", true, 1);
+    ck_assert_int_eq(
+        apply_one(s, "y", 0, 1, (rg__totals_delta){.spam = 0, .ham = 1}),
+        RG_EFULL);
+    teach(s, "x", true, -1);
+    teach(s, "y", false, 1);
+    ck_stats(s, 0, 1, 1);
+    rg_store_close(s);
+}
+END_TEST
+
+/* The model grows to its limit in many steps, and no further. */
+#define GROW_LIMIT 20000
+
+START_TEST(memory_bayes_grows_to_limit)
+{
+    rg_store *s = open_url("memory:?tokens=20000");
+    rg__counts *c = calloc(GROW_LIMIT, sizeof *c);
+    rg__token_set ts;
+    rg__totals t;
+
+    ck_assert_ptr_nonnull(c);
+    rg__token_set_init(&ts, SIZE_MAX);
+    for (uint32_t i = 0; i < GROW_LIMIT; i += 500) {
+        rg__token_set_clear(&ts);
+        add_range(&ts, "g", i, 500);
+        ck_assert_int_eq(
+            apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+            RG_OK);
+    }
+    ck_stats(s, GROW_LIMIT / 500, 0, GROW_LIMIT);
+    ck_assert_int_eq(
+        apply_one(s, "g20000", 1, 0, (rg__totals_delta){.spam = 0, .ham = 0}),
+        RG_EFULL);
+    /* Everything is still there. */
+    rg__token_set_clear(&ts);
+    add_range(&ts, "g", 0, GROW_LIMIT);
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
+    for (size_t i = 0; i < GROW_LIMIT; i++)
+        ck_assert(c[i].spam == 1 && c[i].ham == 0);
+    /* Removing and adding different tokens over and over keeps working
+     * (the arena of token bytes is compacted as it goes). */
+    for (uint32_t round = 0; round < 6; round++) {
+        rg__token_set_clear(&ts);
+        add_range(&ts, round % 2 ? "h" : "g", 0, GROW_LIMIT);
+        ck_assert_int_eq(
+            apply_same(s, &ts, -1, 0, (rg__totals_delta){.spam = 0, .ham = 0}),
+            RG_OK);
+        ck_stats(s, GROW_LIMIT / 500, 0, 0);
+        rg__token_set_clear(&ts);
+        add_range(&ts, round % 2 ? "g" : "h", 0, GROW_LIMIT);
+        ck_assert_int_eq(
+            apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 0, .ham = 0}),
+            RG_OK);
+        ck_stats(s, GROW_LIMIT / 500, 0, GROW_LIMIT);
+    }
+    ck_counts(s, "g19999", 1, 0);
+    ck_counts(s, "h0", 0, 0);
+    free(c);
+    rg__token_set_free(&ts);
+    rg_store_close(s);
+}
+END_TEST
+
+/* The virtual memory of this process, in bytes. */
+static size_t vm_size(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fscanf(f, "%lu", &pages), 1);
+    fclose(f);
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Runs an apply with only `headroom` more bytes of address space. */
+static int apply_within(rg_store *s, const rg__token_set *ts,
+                        const rg__delta *d, rg__totals_delta totals,
+                        rlim_t headroom)
+{
+    struct rlimit old, lim;
+
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+    lim = old;
+    lim.rlim_cur = vm_size() + headroom;
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+    int rc = s->ops->bayes_apply(s, ts, d, totals);
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+    return rc;
+}
+
+/*
+ * An apply that cannot get memory changes nothing: for either backend
+ * when its list of changes does not fit, and for memory: also when the
+ * table of slots for its new tokens does not.
+ */
+START_TEST(bayes_out_of_memory)
+{
+    if (UNDER_SANITIZER)
+        return;
+    rg_store *s =
+        _i == MEMORY ? open_url("memory:?tokens=1000000") : open_backend(_i, 0);
+    struct snapshot before, after;
+    rg__token_set ts;
+
+    teach(s, "a b c", true, 1);
+    snap(s, &before);
+    rg__token_set_init(&ts, SIZE_MAX);
+    /* With the 3 tokens already there, one more than fit in 2^18 slots at
+     * three quarters full. */
+    add_range(&ts, "oom-", 0, 196606);
+    rg__delta *d = calloc(ts.count, sizeof *d);
+    ck_assert_ptr_nonnull(d);
+    for (size_t i = 0; i < ts.count; i++)
+        d[i] = (rg__delta){1, 0};
+
+    /* The list of changes takes 24 bytes a token, 4.7 MB. */
+    ck_assert_int_eq(apply_within(s, &ts, d,
+                                  (rg__totals_delta){.spam = 1, .ham = 0},
+                                  1 << 20),
+                     RG_ENOMEM);
+    snap(s, &after);
+    ck_same_snapshot(&before, &after);
+    if (_i == MEMORY) {
+        /* The list fits; the table of 2^19 slots of 16 bytes (8 MB) does
+         * not. */
+        ck_assert_int_eq(apply_within(s, &ts, d,
+                                      (rg__totals_delta){.spam = 1, .ham = 0},
+                                      (rlim_t)13 << 19),
+                         RG_ENOMEM);
+        snap(s, &after);
+        ck_same_snapshot(&before, &after);
+    }
+
+    ck_assert_int_eq(
+        s->ops->bayes_apply(s, &ts, d, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_OK);
+    free(d);
+    ck_stats(s, 2, 0, 196609);
+    rg__token_set_free(&ts);
+    rg_store_close(s);
+}
+END_TEST
+
+/* capacity= and tokens= each bound their own table. */
+START_TEST(memory_both_limits)
+{
+    static const char *const urls[] = {
+        "memory:?capacity=2&tokens=3",
+        "memory:?tokens=3&capacity=2",
+    };
+
+    for (size_t u = 0; u < 2; u++) {
+        rg_store *s = open_url(urls[u]);
+        bool fresh;
+        ck_assert(spend(s, 1, T0 + 10, T0));
+        ck_assert(spend(s, 2, T0 + 10, T0));
+        ck_assert_int_eq(spend_rc(s, 3, T0 + 10, T0, &fresh), RG_EFULL);
+        teach(s, "a b c", true, 1);
+        ck_assert_int_eq(
+            apply_one(s, "d", 1, 0, (rg__totals_delta){.spam = 0, .ham = 0}),
+            RG_EFULL);
+        rg_store_close(s);
+    }
+}
+END_TEST
+
+/* ---- Count maps (the memory: model and the sqlite: cache) ---- */
+
+static uint64_t map_put(rg__count_map *m, const char *tok, uint32_t spam)
+{
+    size_t len = strlen(tok);
+    uint64_t h = rg__count_map_hash(m, tok, len);
+
+    if (!rg__count_map_put(m, h, tok, len, (rg__counts){spam, 0})) {
+        ck_assert_int_eq(rg__count_map_reserve(m, m->count + 1, len + 1),
+                         RG_OK);
+        ck_assert(rg__count_map_put(m, h, tok, len, (rg__counts){spam, 0}));
+    }
+    return h;
+}
+
+static bool map_get(const rg__count_map *m, const char *tok, uint32_t *spam)
+{
+    size_t len = strlen(tok);
+    rg__counts c;
+
+    if (!rg__count_map_get(m, rg__count_map_hash(m, tok, len), tok, len, &c))
+        return false;
+    *spam = c.spam;
+    return true;
+}
+
+START_TEST(count_map_basics)
+{
+    rg__count_map m;
+    char tok[32];
+    uint32_t v;
+
+    rg__count_map_init(&m, 5000);
+    /* Nothing is allocated before the first reserve, and a put without
+     * room fails cleanly. */
+    ck_assert_uint_eq(rg__count_map_bytes(&m), 0);
+    ck_assert(!map_get(&m, "a", &v));
+    ck_assert(!rg__count_map_put(&m, rg__count_map_hash(&m, "a", 1), "a", 1,
+                                 (rg__counts){1, 0}));
+    rg__count_map_remove(&m, rg__count_map_hash(&m, "a", 1), "a", 1);
+    ck_assert_uint_eq(m.count, 0);
+
+    for (uint32_t i = 0; i < 5000; i++) {
+        snprintf(tok, sizeof tok, "k%u", i);
+        map_put(&m, tok, i + 1);
+    }
+    ck_assert_uint_eq(m.count, 5000);
+    /* No room beyond the limit. */
+    ck_assert_int_eq(rg__count_map_reserve(&m, 5001, 8), RG_EFULL);
+    ck_assert(!rg__count_map_put(&m, rg__count_map_hash(&m, "x", 1), "x", 1,
+                                 (rg__counts){1, 0}));
+    /* An update needs no room. */
+    ck_assert(rg__count_map_put(&m, rg__count_map_hash(&m, "k7", 2), "k7", 2,
+                                (rg__counts){99, 0}));
+    ck_assert(map_get(&m, "k7", &v) && v == 99);
+
+    /* Remove every other key: the rest stay findable after the clusters
+     * shift back. */
+    for (uint32_t i = 0; i < 5000; i += 2) {
+        snprintf(tok, sizeof tok, "k%u", i);
+        rg__count_map_remove(&m, rg__count_map_hash(&m, tok, strlen(tok)), tok,
+                             strlen(tok));
+    }
+    ck_assert_uint_eq(m.count, 2500);
+    for (uint32_t i = 0; i < 5000; i++) {
+        snprintf(tok, sizeof tok, "k%u", i);
+        bool has = map_get(&m, tok, &v);
+        ck_assert_msg(has == (i % 2 == 1), "k%u", i);
+        if (has && i != 7)
+            ck_assert_uint_eq(v, i + 1);
+    }
+
+    /* Churn: the arena of key bytes is compacted, so memory stays flat. */
+    for (uint32_t round = 0; round < 200; round++) {
+        for (uint32_t i = 0; i < 1000; i++) {
+            snprintf(tok, sizeof tok, "churn-%u-%u", round, i);
+            map_put(&m, tok, 1);
+        }
+        for (uint32_t i = 0; i < 1000; i++) {
+            snprintf(tok, sizeof tok, "churn-%u-%u", round, i);
+            rg__count_map_remove(&m, rg__count_map_hash(&m, tok, strlen(tok)),
+                                 tok, strlen(tok));
+        }
+    }
+    ck_assert_uint_eq(m.count, 2500);
+    /* Without compaction the dead bytes alone would pass 2 MB. */
+    ck_assert_uint_le(rg__count_map_bytes(&m),
+                      8192 * sizeof(rg__count_slot) + 128 * 1024);
+    ck_assert(m.keys_dead <= m.keys_len);
+    ck_assert(map_get(&m, "k4999", &v) && v == 5000);
+
+    rg__count_map_clear(&m);
+    ck_assert_uint_eq(m.count, 0);
+    ck_assert(!map_get(&m, "k1", &v));
+    map_put(&m, "k1", 5);
+    ck_assert(map_get(&m, "k1", &v) && v == 5);
+    rg__count_map_free(&m);
+}
+END_TEST
+
+START_TEST(count_checks)
+{
+    uint32_t c = 7;
+    uint64_t t = 7;
+
+    ck_assert_int_eq(rg__count_add(0, 0, &c), RG_OK);
+    ck_assert_uint_eq(c, 0);
+    ck_assert_int_eq(rg__count_add(5, -5, &c), RG_OK);
+    ck_assert_uint_eq(c, 0);
+    ck_assert_int_eq(rg__count_add(5, -6, &c), RG_ENOTLEARNED);
+    ck_assert_int_eq(rg__count_add(UINT32_MAX, INT64_MIN, &c), RG_ENOTLEARNED);
+    ck_assert_int_eq(rg__count_add(0, UINT32_MAX, &c), RG_OK);
+    ck_assert_uint_eq(c, UINT32_MAX);
+    ck_assert_int_eq(rg__count_add(1, UINT32_MAX, &c), RG_ERANGE);
+    ck_assert_int_eq(rg__count_add(UINT32_MAX, INT64_MAX, &c), RG_ERANGE);
+    ck_assert_int_eq(rg__total_add(0, INT64_MAX, &t), RG_OK);
+    ck_assert(t == INT64_MAX);
+    ck_assert_int_eq(rg__total_add(INT64_MAX, 1, &t), RG_ERANGE);
+    ck_assert_int_eq(rg__total_add((uint64_t)INT64_MAX + 1, 0, &t), RG_ERANGE);
+    ck_assert_int_eq(rg__total_add(INT64_MAX, INT64_MIN, &t), RG_ENOTLEARNED);
+    ck_assert_int_eq(rg__total_add(INT64_MAX, -INT64_MAX, &t), RG_OK);
+    ck_assert(t == 0);
+    ck_assert_int_eq(rg__apply_error(RG_OK, RG_ERANGE), RG_ERANGE);
+    ck_assert_int_eq(rg__apply_error(RG_EFULL, RG_ERANGE), RG_EFULL);
+    ck_assert_int_eq(rg__apply_error(RG_EFULL, RG_ENOTLEARNED), RG_ENOTLEARNED);
+    ck_assert_int_eq(rg__apply_error(RG_ENOTLEARNED, RG_ESTORE), RG_ESTORE);
+}
+END_TEST
+
 /* ---- URLs ---- */
 
 #define SQLITE_RESULT (RG_HAVE_SQLITE ? RG_OK : RG_ENOSUPPORT)
@@ -522,6 +1582,30 @@ static const struct url_case {
     {"memory:?capacity=1&bogus=1", RG_EURL},
     {"memory:?capacity=1&capacity=2", RG_EURL},
     {"memory:?capacity=1&", RG_EURL},
+    {"memory:?tokens=1", RG_OK},
+    {"memory:?tokens=100000000", RG_OK},
+    {"memory:?tokens=0042", RG_OK},
+    {"memory:?capacity=5&tokens=7", RG_OK},
+    {"memory:?tokens=7&capacity=5", RG_OK},
+    {"memory:?tokens=0", RG_EURL},
+    {"memory:?tokens=100000001", RG_EURL},
+    {"memory:?tokens=18446744073709551616", RG_EURL},
+    {"memory:?tokens=", RG_EURL},
+    {"memory:?tokens", RG_EURL},
+    {"memory:?tokens=-1", RG_EURL},
+    {"memory:?tokens=+1", RG_EURL},
+    {"memory:?tokens=1x", RG_EURL},
+    {"memory:?tokens= 1", RG_EURL},
+    {"memory:?TOKENS=1", RG_EURL},
+    {"memory:?token=1", RG_EURL},
+    {"memory:?tokensx=1", RG_EURL},
+    {"memory:?tokens=1&tokens=2", RG_EURL},
+    {"memory:?tokens=1&capacity=2&tokens=3", RG_EURL},
+    {"memory:?capacity=1&tokens=2&capacity=3", RG_EURL},
+    {"memory:?tokens=1&", RG_EURL},
+    {"memory:?tokens=1&&capacity=1", RG_EURL},
+    {"memory:?tokens=1&capacity", RG_EURL},
+    {"memory:?tokens=1=2", RG_EURL},
     {"memory:?&capacity=1", RG_EURL},
     {"memory:?", RG_EURL},
     {"memory:?=1", RG_EURL},
@@ -562,6 +1646,8 @@ START_TEST(url_parsing)
         ck_assert_ptr_nonnull(s);
         ck_assert(spend(s, 1, T0 + 10, T0));
         ck_assert(!spend(s, 1, T0 + 10, T0));
+        teach(s, "a", true, 1);
+        ck_counts(s, "a", 1, 0);
         rg_store_close(s);
     } else {
         ck_assert_ptr_null(s);
@@ -655,7 +1741,7 @@ START_TEST(sqlite_survives_reopen)
     rg_store_close(s);
 
     scratch_path(path, "s.db");
-    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 1);
+    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 2);
     ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 51);
     ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM pragma_journal_mode"
                                    " WHERE journal_mode = 'wal'"),
@@ -850,14 +1936,17 @@ START_TEST(sqlite_newer_schema)
     char path[PATH_LEN];
 
     scratch_path(path, "new.db");
-    sql_exec(path, "PRAGMA user_version = 2");
+    sql_exec(path, "PRAGMA user_version = 3");
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
-    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM sqlite_master"), 0);
 
     /* A table of that name but another layout. */
     scratch_path(path, "foreign.db");
     sql_exec(path, "CREATE TABLE spent(x TEXT)");
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
+    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 0);
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM sqlite_master"), 1);
 }
 END_TEST
 
@@ -939,6 +2028,468 @@ START_TEST(sqlite_spend_fails)
 }
 END_TEST
 
+/* ---- The spam model of sqlite: ---- */
+
+START_TEST(sqlite_bayes_survives_reopen)
+{
+    char path[PATH_LEN];
+    struct snapshot before, after;
+    rg_store *s = open_backend(SQLITE, 0);
+
+    teach(s, "a b c", true, 1);
+    teach(s, "c d e", false, 1);
+    teach(s, "new1 zz", true, 1);
+    teach(s, "new1 zz", true, -1);
+    snap(s, &before);
+    rg_store_close(s);
+
+    s = open_backend(SQLITE, 0);
+    snap(s, &after);
+    ck_same_snapshot(&before, &after);
+    ck_stats(s, 1, 1, 5);
+    rg_store_close(s);
+
+    scratch_path(path, "s.db");
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM bayes_tokens"), 5);
+    ck_assert_int_eq(sql_int(path, "SELECT tokens FROM bayes_totals"), 5);
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM bayes_tokens "
+                                   "WHERE spam = 0 AND ham = 0"),
+                     0);
+}
+END_TEST
+
+/*
+ * Two handles on one file, each with its own cache: what one commits, the
+ * other sees at its next lookup, whichever trains, including tokens the
+ * reader had cached as absent and the totals.
+ */
+START_TEST(sqlite_bayes_two_handles)
+{
+    rg_store *a = open_backend(SQLITE, 0);
+    rg_store *b = open_backend(SQLITE, 0);
+    rg__totals t;
+
+    for (int round = 0; round < 3; round++) {
+        rg_store *w = round % 2 ? b : a, *r = round % 2 ? a : b;
+
+        /* Warm the reader's cache, absent tokens too. */
+        ck_counts(r, "a", (unsigned)round, 0);
+        ck_counts(r, "zz", 0, (unsigned)round);
+        teach(w, "a", true, 1);
+        teach(w, "zz", false, 1);
+        counts_of(r, "a", &t);
+        ck_assert(t.spam == (unsigned)round + 1 && t.ham == t.spam);
+        ck_counts(r, "a", (unsigned)round + 1, 0);
+        ck_counts(r, "zz", 0, (unsigned)round + 1);
+        ck_stats(r, round + 1, round + 1, 2);
+        /* The writer's own cache followed its commit. */
+        ck_counts(w, "a", (unsigned)round + 1, 0);
+    }
+    /* Unlearning is seen too, down to a removed token. */
+    ck_counts(b, "zz", 0, 3);
+    for (int k = 0; k < 3; k++)
+        teach(a, "zz", false, -1);
+    ck_counts(b, "zz", 0, 0);
+    ck_stats(b, 3, 0, 1);
+    rg_store_close(a);
+    rg_store_close(b);
+}
+END_TEST
+
+/* Another process trains; this one's warm cache notices at once. */
+START_TEST(sqlite_bayes_forked_trainer)
+{
+    char path[PATH_LEN];
+    rg_store *s = open_backend(SQLITE, 0);
+
+    scratch_path(path, "s.db");
+    teach(s, "a b", true, 1);
+    ck_counts(s, "a", 1, 0);
+    ck_counts(s, "c", 0, 0);
+
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* The parent's handle is not used after fork(): a new one. */
+        rg_store *child = NULL;
+        char url[PATH_LEN + 16];
+        snprintf(url, sizeof url, "sqlite:%s", path);
+        if (rg_store_open(&child, url) != RG_OK)
+            _exit(2);
+        rg__token_set ts;
+        rg__token_set_init(&ts, SIZE_MAX);
+        if (rg__token_set_add(&ts, "a", 1) < 0 ||
+            rg__token_set_add(&ts, "c", 1) < 0)
+            _exit(3);
+        rg__delta d[2] = {{0, 1}, {0, 1}};
+        int rc = child->ops->bayes_apply(
+            child, &ts, d, (rg__totals_delta){.spam = 0, .ham = 1});
+        rg__token_set_free(&ts);
+        rg_store_close(child);
+        _exit(rc == RG_OK ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child status %d", status);
+    ck_counts(s, "a", 1, 1);
+    ck_counts(s, "b", 1, 0);
+    ck_counts(s, "c", 0, 1);
+    ck_stats(s, 1, 1, 3);
+    rg_store_close(s);
+}
+END_TEST
+
+/*
+ * A training transaction in progress (here another connection's, left
+ * open) blocks no reader: lookups answer at once, from the last commit,
+ * and see the new state right after the commit. A second trainer waits for
+ * the lock for the busy timeout (5 s) and then gives up with RG_ESTORE,
+ * changing nothing.
+ */
+START_TEST(sqlite_bayes_readers_not_blocked)
+{
+    char path[PATH_LEN];
+    sqlite3 *db = NULL;
+    rg_store *s = open_backend(SQLITE, 0);
+
+    scratch_path(path, "s.db");
+    teach(s, "a", true, 1);
+    ck_counts(s, "a", 1, 0);
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "BEGIN IMMEDIATE;"
+                                  "UPDATE bayes_tokens SET spam = 5;"
+                                  "INSERT INTO bayes_tokens "
+                                  "VALUES(CAST('b' AS BLOB), 0, 9);"
+                                  "UPDATE bayes_totals SET spam = 5, ham = 9,"
+                                  " tokens = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    rg_store *other = open_backend(SQLITE, 0);
+    ck_counts(other, "a", 1, 0);
+    ck_counts(other, "b", 0, 0);
+    ck_counts(s, "a", 1, 0);
+    ck_stats(s, 1, 0, 1);
+
+    ck_assert_int_eq(
+        apply_one(s, "c", 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_ESTORE);
+    ck_counts(s, "c", 0, 0);
+    ck_stats(s, 1, 0, 1);
+
+    ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    ck_counts(s, "a", 5, 0);
+    ck_counts(s, "b", 0, 9);
+    ck_stats(s, 5, 9, 2);
+    ck_counts(other, "a", 5, 0);
+    teach(s, "c", true, 1);
+    ck_stats(other, 6, 9, 3);
+    sqlite3_close(db);
+    rg_store_close(other);
+    rg_store_close(s);
+}
+END_TEST
+
+/*
+ * A trainer killed with SIGKILL at a random moment, mostly inside a long
+ * apply: the file opens, passes integrity_check, and holds every batch the
+ * child saw committed (it reports each through a pipe once its apply has
+ * returned), plus at most the one whose report the kill cut off, and
+ * nothing of the batch it was in the middle of. Each round continues on
+ * the file the last kill left.
+ */
+#define KILL_ROUNDS 6
+#define KILL_BATCH  3000
+
+static void kill_child(const char *url, uint32_t first, int out)
+{
+    rg_store *s = NULL;
+    rg__token_set ts;
+    char tok[32];
+
+    if (rg_store_open(&s, url) != RG_OK)
+        _exit(2);
+    rg__token_set_init(&ts, SIZE_MAX);
+    rg__delta *d = calloc(KILL_BATCH + 1, sizeof *d);
+    if (!d)
+        _exit(3);
+    for (uint32_t b = first;; b++) {
+        rg__token_set_clear(&ts);
+        if (rg__token_set_add(&ts, "common", 6) < 0)
+            _exit(3);
+        for (uint32_t i = 0; i < KILL_BATCH; i++) {
+            int len = snprintf(tok, sizeof tok, "k%u-%u", b, i);
+            if (rg__token_set_add(&ts, tok, (size_t)len) < 0)
+                _exit(3);
+        }
+        for (size_t i = 0; i < ts.count; i++)
+            d[i] = (rg__delta){1, 0};
+        if (s->ops->bayes_apply(
+                s, &ts, d, (rg__totals_delta){.spam = 1, .ham = 0}) != RG_OK)
+            _exit(4);
+        if (write(out, &b, sizeof b) != (ssize_t)sizeof b)
+            _exit(5);
+    }
+}
+
+START_TEST(sqlite_bayes_killed_trainer)
+{
+    char path[PATH_LEN], url[PATH_LEN + 16];
+    uint64_t state = 99;
+    uint32_t committed = 0;
+    rg__token_set ts;
+    rg__counts *c = calloc(KILL_BATCH, sizeof *c);
+
+    ck_assert_ptr_nonnull(c);
+    snprintf(url, sizeof url, "sqlite:%s", scratch_path(path, "s.db"));
+    rg__token_set_init(&ts, SIZE_MAX);
+    for (int round = 0; round < KILL_ROUNDS; round++) {
+        int pfd[2];
+        uint32_t ack, acked = committed;
+
+        ck_assert_int_eq(pipe(pfd), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            close(pfd[0]);
+            kill_child(url, committed, pfd[1]);
+        }
+        close(pfd[1]);
+        /* Wait for a few batches, then kill at a random moment. */
+        for (int k = 0; k < 2 + round % 3; k++) {
+            ck_assert_int_eq(read(pfd[0], &ack, sizeof ack), sizeof ack);
+            ck_assert_uint_eq(ack, acked);
+            acked++;
+        }
+        usleep((useconds_t)(next_random(&state) % 20000));
+        ck_assert_int_eq(kill(pid, SIGKILL), 0);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+                      "child status %d", status);
+        while (read(pfd[0], &ack, sizeof ack) == sizeof ack) {
+            ck_assert_uint_eq(ack, acked);
+            acked++;
+        }
+        close(pfd[0]);
+
+        ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM "
+                                       "pragma_integrity_check "
+                                       "WHERE integrity_check = 'ok'"),
+                         1);
+        rg_store *s = open_url(url);
+        rg_bayes_stats st = stats_of(s);
+        ck_assert_msg(st.spam_comments == acked ||
+                          st.spam_comments == acked + 1,
+                      "round %d: %llu batches kept, %u acknowledged", round,
+                      (unsigned long long)st.spam_comments, acked);
+        committed = (uint32_t)st.spam_comments;
+        ck_assert_uint_eq(st.tokens, (uint64_t)committed * KILL_BATCH + 1);
+        ck_counts(s, "common", committed, 0);
+        /* The last batches kept are whole, and the next one is absent
+         * altogether. */
+        for (uint32_t b = committed >= 3 ? committed - 3 : 0; b <= committed;
+             b++) {
+            rg__token_set_clear(&ts);
+            char prefix[16];
+            snprintf(prefix, sizeof prefix, "k%u-", b);
+            add_range(&ts, prefix, 0, KILL_BATCH);
+            rg__totals t;
+            ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
+            uint32_t want = b < committed ? 1 : 0;
+            for (size_t i = 0; i < KILL_BATCH; i++)
+                ck_assert_msg(c[i].spam == want && c[i].ham == 0,
+                              "round %d batch %u token %zu: %u", round, b, i,
+                              c[i].spam);
+        }
+        rg_store_close(s);
+    }
+    /* The kills did land in different places. */
+    ck_assert_uint_gt(committed, KILL_ROUNDS * 2);
+    rg__token_set_free(&ts);
+    free(c);
+}
+END_TEST
+
+/* Writes a file as version 1 of the schema left it: the replay table only,
+ * with the nonces 0..n-1 spent until T0 + 100. */
+static void write_v1_file(const char *path, uint32_t n)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    uint8_t nonce[RG__NONCE_BYTES];
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db,
+                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                     NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL;"
+                     "CREATE TABLE spent(nonce BLOB PRIMARY KEY NOT NULL, "
+                     "expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+                     "CREATE INDEX spent_expires ON spent(expires_at);"
+                     "PRAGMA user_version = 1;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO spent VALUES(?1, ?2)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    for (uint32_t i = 0; i < n; i++) {
+        make_nonce(i, 0, nonce);
+        sqlite3_bind_blob(st, 1, nonce, sizeof nonce, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, T0 + 100);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+START_TEST(sqlite_migrates_version_1)
+{
+    char path[PATH_LEN];
+
+    write_v1_file(scratch_path(path, "s.db"), 20);
+    rg_store *s = open_backend(SQLITE, 0);
+    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 2);
+    /* The spent nonces are still spent, and the model starts empty. */
+    for (uint32_t i = 0; i < 20; i++)
+        ck_assert(!spend(s, i, T0 + 100, T0 + 1));
+    ck_assert(spend(s, 20, T0 + 100, T0 + 1));
+    ck_stats(s, 0, 0, 0);
+    teach(s, "a b", true, 1);
+    rg_store_close(s);
+
+    /* Reopening a migrated file changes nothing more. */
+    s = open_backend(SQLITE, 0);
+    ck_stats(s, 1, 0, 2);
+    ck_assert(!spend(s, 3, T0 + 100, T0 + 2));
+    rg_store_close(s);
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 21);
+}
+END_TEST
+
+/* A file whose layout is not ours is refused and left as it was. */
+START_TEST(sqlite_foreign_bayes_tables)
+{
+    char path[PATH_LEN];
+
+    /* Version 1 with a table of the name version 2 would create. */
+    write_v1_file(scratch_path(path, "v1.db"), 3);
+    sql_exec(path, "CREATE TABLE bayes_tokens(x TEXT)");
+    ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
+    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 1);
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM sqlite_master "
+                                   "WHERE name = 'bayes_totals'"),
+                     0);
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 3);
+
+    /* Version 2 without the model's tables. */
+    scratch_path(path, "v2.db");
+    sql_exec(path, "PRAGMA user_version = 2");
+    ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
+    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 2);
+}
+END_TEST
+
+/*
+ * Failures after open are RG_ESTORE, and an apply that fails half-way
+ * through its writes keeps nothing: a trigger refuses one token's row,
+ * and the rows written before it in the same apply are rolled back.
+ */
+START_TEST(sqlite_bayes_fails)
+{
+    char path[PATH_LEN];
+    struct snapshot before, after;
+    rg_store *s = open_backend(SQLITE, 0);
+    rg_bayes_stats st;
+    rg__token_set ts;
+    rg__counts c[4];
+    rg__totals t;
+
+    scratch_path(path, "s.db");
+    teach(s, "a b c", true, 1);
+    snap(s, &before);
+
+    sql_exec(path, "CREATE TRIGGER no_h BEFORE INSERT ON bayes_tokens "
+                   "WHEN NEW.token = CAST('h' AS BLOB) "
+                   "BEGIN SELECT RAISE(ABORT, 'no'); END");
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_list(&ts, "a new1 h zz");
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_ESTORE);
+    snap(s, &after);
+    ck_same_snapshot(&before, &after);
+    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM bayes_tokens"), 3);
+
+    /* The same at the last write, the totals. */
+    sql_exec(path, "DROP TRIGGER no_h;"
+                   "CREATE TRIGGER no_totals BEFORE UPDATE ON bayes_totals "
+                   "BEGIN SELECT RAISE(ABORT, 'no'); END");
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_ESTORE);
+    snap(s, &after);
+    ck_same_snapshot(&before, &after);
+    sql_exec(path, "DROP TRIGGER no_totals");
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_OK);
+    ck_counts(s, "h", 1, 0);
+    ck_stats(s, 2, 0, 6);
+
+    /* Rows that break the schema's rules (written with the checks off)
+     * are refused rather than believed. */
+    sql_exec(path, "PRAGMA ignore_check_constraints = ON;"
+                   "UPDATE bayes_tokens SET spam = -1 "
+                   "WHERE token = CAST('b' AS BLOB);"
+                   "UPDATE bayes_tokens SET spam = 4294967296 "
+                   "WHERE token = CAST('c' AS BLOB);"
+                   "UPDATE bayes_tokens SET spam = 0, ham = 0 "
+                   "WHERE token = CAST('zz' AS BLOB)");
+    for (int k = 0; k < 3; k++) {
+        const char *bad = k == 0 ? "b" : k == 1 ? "c" : "zz";
+        rg__token_set_clear(&ts);
+        add_list(&ts, bad);
+        ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_ESTORE);
+        ck_assert_int_eq(
+            apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 0, .ham = 0}),
+            RG_ESTORE);
+    }
+    ck_counts(s, "a", 2, 0);
+
+    sql_exec(path, "PRAGMA ignore_check_constraints = ON;"
+                   "UPDATE bayes_totals SET ham = -5");
+    ck_assert_int_eq(s->ops->bayes_stats(s, &st), RG_ESTORE);
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_ESTORE);
+    ck_assert_int_eq(
+        apply_same(s, &ts, 0, 0, (rg__totals_delta){.spam = 0, .ham = 0}),
+        RG_ESTORE);
+
+    /* The totals row gone, then the tables. */
+    sql_exec(path, "DELETE FROM bayes_totals");
+    ck_assert_int_eq(s->ops->bayes_stats(s, &st), RG_ESTORE);
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_ESTORE);
+    sql_exec(path, "DROP TABLE bayes_tokens; DROP TABLE bayes_totals");
+    rg__token_set_clear(&ts);
+    add_list(&ts, "a");
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_ESTORE);
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_ESTORE);
+    ck_assert_int_eq(s->ops->bayes_stats(s, &st), RG_ESTORE);
+    /* The replay table is unaffected. */
+    ck_assert(spend(s, 1, T0 + 100, T0));
+    rg__token_set_free(&ts);
+    rg_store_close(s);
+}
+END_TEST
+
 #else
 
 START_TEST(sqlite_not_built)
@@ -982,6 +2533,23 @@ Suite *store_suite(void)
     tcase_add_loop_test(tc, threads_share_a_handle, 0, N_BACKENDS);
     suite_add_tcase(s, tc);
 
+    tc = tcase("bayes");
+    tcase_add_loop_test(tc, bayes_empty_model, 0, N_BACKENDS);
+    tcase_add_loop_test(tc, bayes_apply_then_lookup, 0, N_BACKENDS);
+    tcase_add_loop_test(tc, bayes_unlearn_restores, 0, N_BACKENDS);
+    tcase_add_loop_test(tc, bayes_not_learned, 0, N_BACKENDS);
+    tcase_add_loop_test(tc, bayes_range, 0, N_BACKENDS);
+    tcase_add_loop_test(tc, bayes_large_batch, 0, N_BACKENDS);
+    tcase_add_loop_test(tc, bayes_random_model, 0, N_BACKENDS);
+    tcase_add_loop_test(tc, bayes_threads, 0, N_BACKENDS);
+    tcase_add_test(tc, memory_bayes_token_limit);
+    tcase_add_test(tc, memory_bayes_grows_to_limit);
+    tcase_add_loop_test(tc, bayes_out_of_memory, 0, N_BACKENDS);
+    tcase_add_test(tc, memory_both_limits);
+    tcase_add_test(tc, count_map_basics);
+    tcase_add_test(tc, count_checks);
+    suite_add_tcase(s, tc);
+
     tc = tcase("memory");
     tcase_add_test(tc, memory_full_of_live_entries);
     tcase_add_test(tc, memory_room_reused_after_expiry);
@@ -1010,6 +2578,14 @@ Suite *store_suite(void)
     tcase_add_test(tc, sqlite_bad_paths);
     tcase_add_test(tc, sqlite_unwritable_directory);
     tcase_add_test(tc, sqlite_spend_fails);
+    tcase_add_test(tc, sqlite_bayes_survives_reopen);
+    tcase_add_test(tc, sqlite_bayes_two_handles);
+    tcase_add_test(tc, sqlite_bayes_forked_trainer);
+    tcase_add_test(tc, sqlite_bayes_readers_not_blocked);
+    tcase_add_test(tc, sqlite_bayes_killed_trainer);
+    tcase_add_test(tc, sqlite_migrates_version_1);
+    tcase_add_test(tc, sqlite_foreign_bayes_tables);
+    tcase_add_test(tc, sqlite_bayes_fails);
 #else
     tcase_add_test(tc, sqlite_not_built);
 #endif

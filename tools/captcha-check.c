@@ -10,10 +10,14 @@
 #include "cli.h"
 
 static const cli_verb *const verbs[] = {
+    /* tools/cli-challenge.c */
     &cli_verb_keygen,
     &cli_verb_issue,
     &cli_verb_verify,
     &cli_verb_demo,
+    /* tools/cli-bayes.c */
+    &cli_verb_train,
+    &cli_verb_classify,
 };
 
 #define VERB_COUNT (sizeof verbs / sizeof verbs[0])
@@ -33,7 +37,7 @@ static void usage(FILE *fp)
           "       captcha-check --version\n"
           "\n"
           "Arithmetic challenges for comment forms, signed into stateless\n"
-          "tokens.\n"
+          "tokens, and a Bayesian filter for the comments themselves.\n"
           "\n"
           "Verbs:\n",
           fp);
@@ -43,7 +47,8 @@ static void usage(FILE *fp)
           "\n"
           "Run 'captcha-check VERB --help' for a verb's options.\n"
           "Environment: REPLYGUARD_KEY_FILE (the key file when --key is\n"
-          "absent), REPLYGUARD_STORE (the store when --store is absent).\n",
+          "absent), REPLYGUARD_STORE (the store when --store is absent),\n"
+          "REPLYGUARD_DB (the filter's model when --db is absent).\n",
           fp);
 }
 

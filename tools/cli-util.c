@@ -210,11 +210,18 @@ static bool make_dirs(char *path)
     }
 }
 
-int cli_store_url(const char *option, char **url)
+/*
+ * The URL of a database: `option` when given, else $env_name when set and
+ * non-empty, else "sqlite:" and `file` (which starts with '/') in the
+ * replyguard data directory, which is created. `what` ("store") and `flag`
+ * ("--store") name the database in messages. See cli_store_url().
+ */
+static int data_url(const char *option, const char *env_name, const char *flag,
+                    const char *what, const char *file, char **url)
 {
     *url = NULL;
     if (!option) {
-        const char *env = getenv("REPLYGUARD_STORE");
+        const char *env = getenv(env_name);
         if (env && *env)
             option = env;
     }
@@ -232,20 +239,20 @@ int cli_store_url(const char *option, char **url)
     else if (home && home[0] == '/')
         dir = join(home, "/.local/share/replyguard", "");
     else {
-        cli_error("no directory for the default store: neither "
-                  "XDG_DATA_HOME nor HOME is set; use --store or "
-                  "REPLYGUARD_STORE");
+        cli_error("no directory for the default %s: neither "
+                  "XDG_DATA_HOME nor HOME is set; use %s or %s",
+                  what, flag, env_name);
         return CLI_EX_IOERR;
     }
     if (!dir)
         goto done;
     if (!make_dirs(dir)) {
-        cli_error("%s: cannot create the store directory: %s", dir,
+        cli_error("%s: cannot create the %s directory: %s", dir, what,
                   strerror(errno));
         free(dir);
         return CLI_EX_IOERR;
     }
-    *url = join("sqlite:", dir, "/replay.sqlite");
+    *url = join("sqlite:", dir, file);
     free(dir);
 done:
     if (!*url) {
@@ -253,6 +260,18 @@ done:
         return CLI_EX_SOFTWARE;
     }
     return CLI_EX_OK;
+}
+
+int cli_store_url(const char *option, char **url)
+{
+    return data_url(option, "REPLYGUARD_STORE", "--store", "store",
+                    "/replay.sqlite", url);
+}
+
+int cli_model_url(const char *option, char **url)
+{
+    return data_url(option, "REPLYGUARD_DB", "--db", "model", "/model.sqlite",
+                    url);
 }
 
 int cli_exit_for_error(int err)

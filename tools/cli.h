@@ -27,8 +27,8 @@ enum cli_exit {
     CLI_EX_OK = 0,
     CLI_EX_FAIL = 1,
     CLI_EX_USAGE = 64,     /* bad command line */
-    CLI_EX_DATAERR = 65,   /* the token is malformed */
-    CLI_EX_NOINPUT = 66,   /* the key file is missing or malformed */
+    CLI_EX_DATAERR = 65,   /* a malformed token, or bad input lines */
+    CLI_EX_NOINPUT = 66,   /* a key or input file is missing or unreadable */
     CLI_EX_SOFTWARE = 70,  /* the library failed in a way it should not */
     CLI_EX_CANTCREAT = 73, /* an output file cannot be created */
     CLI_EX_IOERR = 74      /* store or output failure */
@@ -49,6 +49,10 @@ extern const cli_verb cli_verb_keygen;
 extern const cli_verb cli_verb_issue;
 extern const cli_verb cli_verb_verify;
 extern const cli_verb cli_verb_demo;
+
+/* The verbs of tools/cli-bayes.c. */
+extern const cli_verb cli_verb_train;
+extern const cli_verb cli_verb_classify;
 
 /* Prints "captcha-check: <message>" and a newline on stderr. */
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
@@ -115,6 +119,13 @@ int cli_load_keys(rg_guard *g, const char *path);
  * returns CLI_EX_IOERR after an error.
  */
 int cli_store_url(const char *option, char **url);
+
+/*
+ * The model URL for the content-filter verbs: as cli_store_url(), but from
+ * --db, then $REPLYGUARD_DB, then "sqlite:.../replyguard/model.sqlite" in
+ * the same data directory.
+ */
+int cli_model_url(const char *option, char **url);
 
 /*
  * Creates a guard, reporting failure: a store that cannot be opened gives

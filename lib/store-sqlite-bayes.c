@@ -1,0 +1,428 @@
+/*
+ * The spam model of sqlite:, in two tables of the store's file (created by
+ * store-sqlite.c, schema version 2):
+ *
+ *   bayes_tokens(token BLOB PRIMARY KEY, spam, ham) WITHOUT ROWID
+ *   bayes_totals(id 0, spam, ham, tokens, spam_words, ham_words): one row,
+ *   the learned comments, the number of rows of bayes_tokens (so stats
+ *   never count rows) and the words learned per class (see rg__totals).
+ *
+ * A token whose counts are 0, 0 has no row. Training is one transaction
+ * per bayes_apply (BEGIN IMMEDIATE: read, check, write, COMMIT), so a
+ * process killed at any moment leaves the model as of its last commit, and
+ * with WAL other processes keep reading the last committed state while it
+ * trains.
+ *
+ * Classification must not pay a query per token each time, so each handle
+ * keeps a cache: a count map of the tokens it has seen, negative entries
+ * (0, 0) for tokens the file lacks, and the totals. It is the file's state
+ * as of one value of PRAGMA data_version, which changes when another
+ * connection (in this process or any other) commits. Every operation
+ * starts a transaction and reads data_version first: while it is
+ * unchanged, the cache is exact and a lookup of cached tokens reads
+ * nothing else; when it changes, the cache is dropped. Our own commits do
+ * not change data_version, so bayes_apply writes its results into the
+ * cache. The cache holds at most CACHE_MAX tokens and is emptied when full:
+ * a simple policy that costs one cold lookup per hot token afterwards.
+ *
+ * The caller (store-sqlite.c) serialises every call on a handle.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store-bayes-private.h"
+
+/* About 40 MB of cache per handle at most, for tokens of 8 to 12 bytes. */
+#define CACHE_MAX (1u << 20)
+
+struct rg__sqlite_model {
+    sqlite3 *db;
+    sqlite3_stmt *begin, *begin_write, *commit, *rollback, *data_version;
+    sqlite3_stmt *get, *put, *del, *get_totals, *put_totals;
+    rg__count_map cache; /* as of `version`; 0, 0 for absent tokens */
+    bool have_totals;    /* totals and tokens hold as of `version` */
+    rg__totals totals;
+    uint64_t tokens;
+    bool have_version;
+    sqlite3_int64 version;
+};
+
+static const char GET_SQL[] =
+    "SELECT spam, ham FROM bayes_tokens WHERE token = ?1";
+static const char PUT_SQL[] =
+    "INSERT INTO bayes_tokens(token, spam, ham) VALUES(?1, ?2, ?3) "
+    "ON CONFLICT(token) DO UPDATE SET spam = excluded.spam, "
+    "ham = excluded.ham";
+static const char DEL_SQL[] = "DELETE FROM bayes_tokens WHERE token = ?1";
+static const char GET_TOTALS_SQL[] =
+    "SELECT spam, ham, tokens, spam_words, ham_words FROM bayes_totals "
+    "WHERE id = 0";
+static const char PUT_TOTALS_SQL[] =
+    "UPDATE bayes_totals SET spam = ?1, ham = ?2, tokens = ?3, "
+    "spam_words = ?4, ham_words = ?5 WHERE id = 0";
+
+static bool is_zero(rg__counts c)
+{
+    return c.spam == 0 && c.ham == 0;
+}
+
+/* Steps a statement that returns no rows, and resets it. */
+static bool run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE;
+}
+
+static void forget(rg__sqlite_model *sm)
+{
+    rg__count_map_clear(&sm->cache);
+    sm->have_totals = false;
+}
+
+/*
+ * Ends the transaction: commits when asked, and rolls back when asked or
+ * when the commit fails. True when the commit went through.
+ */
+static bool end_txn(rg__sqlite_model *sm, bool commit)
+{
+    if (commit && run(sm->commit))
+        return true;
+    if (!sqlite3_get_autocommit(sm->db))
+        run(sm->rollback);
+    return false;
+}
+
+/*
+ * Reads data_version, which also starts the read transaction of the
+ * enclosing BEGIN, and drops the cache when another connection has
+ * committed since the cache was filled.
+ */
+static bool sync_version(rg__sqlite_model *sm)
+{
+    if (sqlite3_step(sm->data_version) != SQLITE_ROW) {
+        sqlite3_reset(sm->data_version);
+        return false;
+    }
+    sqlite3_int64 v = sqlite3_column_int64(sm->data_version, 0);
+    sqlite3_reset(sm->data_version);
+    if (!sm->have_version || v != sm->version) {
+        forget(sm);
+        sm->version = v;
+        sm->have_version = true;
+    }
+    return true;
+}
+
+static bool read_totals(rg__sqlite_model *sm)
+{
+    sqlite3_stmt *st = sm->get_totals;
+    bool ok = false;
+
+    if (sm->have_totals)
+        return true;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_int64 spam = sqlite3_column_int64(st, 0);
+        sqlite3_int64 ham = sqlite3_column_int64(st, 1);
+        sqlite3_int64 tokens = sqlite3_column_int64(st, 2);
+        sqlite3_int64 spam_words = sqlite3_column_int64(st, 3);
+        sqlite3_int64 ham_words = sqlite3_column_int64(st, 4);
+        if (spam >= 0 && ham >= 0 && tokens >= 0 && spam_words >= 0 &&
+            ham_words >= 0) {
+            sm->totals.spam = (uint64_t)spam;
+            sm->totals.ham = (uint64_t)ham;
+            sm->totals.spam_words = (uint64_t)spam_words;
+            sm->totals.ham_words = (uint64_t)ham_words;
+            sm->tokens = (uint64_t)tokens;
+            sm->have_totals = ok = true;
+        }
+    }
+    sqlite3_reset(st);
+    return ok;
+}
+
+/*
+ * The counts of a token in the file: 1 with *out when it has a row, 0
+ * (and 0, 0) when not, -1 on failure or a row that breaks the schema's
+ * rules.
+ */
+static int read_token(rg__sqlite_model *sm, const char *tok, size_t len,
+                      rg__counts *out)
+{
+    sqlite3_stmt *st = sm->get;
+    int found = -1;
+
+    if (sqlite3_bind_blob(st, 1, tok, (int)len, SQLITE_STATIC) != SQLITE_OK)
+        goto out;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        *out = (rg__counts){0, 0};
+        found = 0;
+    } else if (step == SQLITE_ROW) {
+        sqlite3_int64 spam = sqlite3_column_int64(st, 0);
+        sqlite3_int64 ham = sqlite3_column_int64(st, 1);
+        if (spam >= 0 && spam <= UINT32_MAX && ham >= 0 && ham <= UINT32_MAX &&
+            (spam > 0 || ham > 0)) {
+            *out = (rg__counts){(uint32_t)spam, (uint32_t)ham};
+            found = 1;
+        }
+    }
+out:
+    sqlite3_reset(st);
+    /* The token was bound without a copy: unbind it before it goes. */
+    sqlite3_clear_bindings(st);
+    return found;
+}
+
+/*
+ * Puts a token's counts in the cache. A full cache is emptied first; when
+ * memory runs out the token is simply not cached, which costs speed but
+ * never correctness, since an uncached token is read from the file.
+ */
+static void remember(rg__sqlite_model *sm, uint64_t hash, const char *tok,
+                     size_t len, rg__counts counts)
+{
+    rg__count_map *c = &sm->cache;
+
+    if (rg__count_map_put(c, hash, tok, len, counts))
+        return;
+    if (c->count >= c->max_entries)
+        rg__count_map_clear(c);
+    if (rg__count_map_reserve(c, c->count + 1, len + 1) == RG_OK)
+        rg__count_map_put(c, hash, tok, len, counts);
+}
+
+/* The counts of a token, from the cache or else from the file: as
+ * read_token(). */
+static int counts_of(rg__sqlite_model *sm, uint64_t hash, const char *tok,
+                     size_t len, rg__counts *out)
+{
+    if (rg__count_map_get(&sm->cache, hash, tok, len, out))
+        return !is_zero(*out);
+    int found = read_token(sm, tok, len, out);
+    if (found >= 0)
+        remember(sm, hash, tok, len, *out);
+    return found;
+}
+
+int rg__sqlite_model_lookup(rg__sqlite_model *sm, const rg__token_set *ts,
+                            rg__counts *counts, rg__totals *totals)
+{
+    int rc = RG_ESTORE;
+
+    /* A deferred BEGIN: a reader in WAL mode takes no lock that a writer
+     * waits for, and sees one snapshot throughout. */
+    if (!run(sm->begin))
+        return RG_ESTORE;
+    if (!sync_version(sm) || !read_totals(sm))
+        goto out;
+    for (size_t i = 0; i < ts->count; i++) {
+        size_t len;
+        const char *tok = rg__token_set_get(ts, i, &len);
+        uint64_t h = rg__count_map_hash(&sm->cache, tok, len);
+        if (counts_of(sm, h, tok, len, &counts[i]) < 0)
+            goto out;
+    }
+    *totals = sm->totals;
+    rc = RG_OK;
+out:
+    if (!end_txn(sm, rc == RG_OK))
+        rc = RG_ESTORE;
+    if (rc != RG_OK)
+        forget(sm);
+    return rc;
+}
+
+/* What bayes_apply does to one token, decided before anything is written.
+ */
+struct change {
+    uint64_t hash;
+    rg__counts old, now;
+};
+
+static bool write_token(rg__sqlite_model *sm, const char *tok, size_t len,
+                        rg__counts now)
+{
+    sqlite3_stmt *st = is_zero(now) ? sm->del : sm->put;
+    bool ok = false;
+
+    if (sqlite3_bind_blob(st, 1, tok, (int)len, SQLITE_STATIC) != SQLITE_OK)
+        goto out;
+    if (!is_zero(now) && (sqlite3_bind_int64(st, 2, now.spam) != SQLITE_OK ||
+                          sqlite3_bind_int64(st, 3, now.ham) != SQLITE_OK))
+        goto out;
+    ok = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(sm->db) == 1;
+out:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ok;
+}
+
+static bool write_totals(rg__sqlite_model *sm, rg__totals t, uint64_t tokens)
+{
+    sqlite3_stmt *st = sm->put_totals;
+
+    if (sqlite3_bind_int64(st, 1, (sqlite3_int64)t.spam) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)t.ham) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)tokens) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)t.spam_words) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)t.ham_words) != SQLITE_OK) {
+        sqlite3_reset(st);
+        return false;
+    }
+    return run(st) && sqlite3_changes(sm->db) == 1;
+}
+
+/*
+ * One write transaction: read every count (from the cache when it is
+ * current), check them all, and only then write, so that a refusal writes
+ * nothing. BEGIN IMMEDIATE takes the write lock before the reads, so no
+ * other process can change a count between its check and its write.
+ */
+int rg__sqlite_model_apply(rg__sqlite_model *sm, const rg__token_set *ts,
+                           const rg__delta *delta, rg__totals_delta totals)
+{
+    struct change *ch = NULL;
+    rg__totals t = {0, 0, 0, 0};
+    uint64_t tokens = 0;
+    int rc = RG_ESTORE;
+
+    if (ts->count > 0) {
+        ch = malloc(ts->count * sizeof *ch);
+        if (!ch)
+            return RG_ENOMEM;
+    }
+    if (!run(sm->begin_write))
+        goto out;
+    if (!sync_version(sm) || !read_totals(sm))
+        goto out;
+
+    rc = rg__totals_add(&sm->totals, totals, &t);
+    tokens = sm->tokens;
+    for (size_t i = 0; i < ts->count; i++) {
+        size_t len;
+        const char *tok = rg__token_set_get(ts, i, &len);
+        struct change *c = &ch[i];
+
+        c->hash = rg__count_map_hash(&sm->cache, tok, len);
+        if (counts_of(sm, c->hash, tok, len, &c->old) < 0) {
+            rc = RG_ESTORE;
+            goto out;
+        }
+        /* A count that fails its check keeps its old value here. */
+        c->now = c->old;
+        rc = rg__apply_error(
+            rc, rg__count_add(c->old.spam, delta[i].spam, &c->now.spam));
+        rc = rg__apply_error(
+            rc, rg__count_add(c->old.ham, delta[i].ham, &c->now.ham));
+        if (is_zero(c->old) && !is_zero(c->now))
+            tokens++;
+        else if (!is_zero(c->old) && is_zero(c->now))
+            tokens--;
+    }
+    if (rc != RG_OK)
+        goto out;
+
+    rc = RG_ESTORE;
+    for (size_t i = 0; i < ts->count; i++) {
+        size_t len;
+        const char *tok = rg__token_set_get(ts, i, &len);
+        if (ch[i].now.spam == ch[i].old.spam && ch[i].now.ham == ch[i].old.ham)
+            continue;
+        if (!write_token(sm, tok, len, ch[i].now))
+            goto out;
+    }
+    if (!write_totals(sm, t, tokens))
+        goto out;
+    rc = RG_OK;
+out:
+    if (!end_txn(sm, rc == RG_OK) && rc == RG_OK)
+        rc = RG_ESTORE;
+    if (rc == RG_OK) {
+        /* Committed: the cache follows, since data_version will not tell
+         * this connection about its own commit. */
+        sm->totals = t;
+        sm->tokens = tokens;
+        sm->have_totals = true;
+        for (size_t i = 0; i < ts->count; i++) {
+            size_t len;
+            const char *tok = rg__token_set_get(ts, i, &len);
+            remember(sm, ch[i].hash, tok, len, ch[i].now);
+        }
+    } else if (rc == RG_ESTORE) {
+        /* Whether a failed COMMIT wrote anything is not known for sure:
+         * read the file again next time. */
+        forget(sm);
+    }
+    free(ch);
+    return rc;
+}
+
+int rg__sqlite_model_stats(rg__sqlite_model *sm, rg_bayes_stats *out)
+{
+    bool ok;
+
+    if (!run(sm->begin))
+        return RG_ESTORE;
+    ok = sync_version(sm) && read_totals(sm);
+    if (!end_txn(sm, ok) || !ok) {
+        forget(sm);
+        return RG_ESTORE;
+    }
+    out->spam_comments = sm->totals.spam;
+    out->ham_comments = sm->totals.ham;
+    out->tokens = sm->tokens;
+    return RG_OK;
+}
+
+static bool prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+                              NULL) == SQLITE_OK;
+}
+
+int rg__sqlite_model_open(rg__sqlite_model **out, sqlite3 *db)
+{
+    rg__sqlite_model *sm = calloc(1, sizeof *sm);
+
+    *out = NULL;
+    if (!sm)
+        return RG_ENOMEM;
+    sm->db = db;
+    rg__count_map_init(&sm->cache, CACHE_MAX);
+    if (!prepare(db, "BEGIN", &sm->begin) ||
+        !prepare(db, "BEGIN IMMEDIATE", &sm->begin_write) ||
+        !prepare(db, "COMMIT", &sm->commit) ||
+        !prepare(db, "ROLLBACK", &sm->rollback) ||
+        !prepare(db, "PRAGMA data_version", &sm->data_version) ||
+        !prepare(db, GET_SQL, &sm->get) || !prepare(db, PUT_SQL, &sm->put) ||
+        !prepare(db, DEL_SQL, &sm->del) ||
+        !prepare(db, GET_TOTALS_SQL, &sm->get_totals) ||
+        !prepare(db, PUT_TOTALS_SQL, &sm->put_totals)) {
+        rg__sqlite_model_close(sm);
+        return RG_ESTORE;
+    }
+    *out = sm;
+    return RG_OK;
+}
+
+void rg__sqlite_model_close(rg__sqlite_model *sm)
+{
+    if (!sm)
+        return;
+    sqlite3_finalize(sm->begin);
+    sqlite3_finalize(sm->begin_write);
+    sqlite3_finalize(sm->commit);
+    sqlite3_finalize(sm->rollback);
+    sqlite3_finalize(sm->data_version);
+    sqlite3_finalize(sm->get);
+    sqlite3_finalize(sm->put);
+    sqlite3_finalize(sm->del);
+    sqlite3_finalize(sm->get_totals);
+    sqlite3_finalize(sm->put_totals);
+    rg__count_map_free(&sm->cache);
+    free(sm);
+}

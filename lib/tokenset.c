@@ -1,0 +1,169 @@
+/*
+ * Token sets: an arena of NUL-terminated strings with an open-addressing
+ * index for duplicates. Tokens come from untrusted comments, so the index
+ * hashes them with SipHash (crypto_shorthash) under a key chosen once per
+ * process: nobody can craft tokens that all land in one chain.
+ */
+#include "tokenset.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint8_t hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+static void make_hash_key(void)
+{
+    randombytes_buf(hash_key, sizeof hash_key);
+}
+
+static uint64_t hash_of(const char *token, size_t len)
+{
+    uint8_t h[crypto_shorthash_BYTES];
+    uint64_t v;
+    crypto_shorthash(h, (const uint8_t *)token, len, hash_key);
+    memcpy(&v, h, sizeof v);
+    return v;
+}
+
+void rg__token_set_init(rg__token_set *ts, size_t limit)
+{
+    memset(ts, 0, sizeof *ts);
+    ts->limit = limit;
+    pthread_once(&hash_key_once, make_hash_key);
+}
+
+void rg__token_set_clear(rg__token_set *ts)
+{
+    ts->text_len = 0;
+    ts->count = 0;
+    ts->truncated = false;
+    if (ts->slots)
+        memset(ts->slots, 0, ts->nslots * sizeof *ts->slots);
+}
+
+void rg__token_set_free(rg__token_set *ts)
+{
+    free(ts->text);
+    free(ts->offset);
+    free(ts->len);
+    free(ts->slots);
+    memset(ts, 0, sizeof *ts);
+}
+
+/* Cuts len to at most RG__TOKEN_LEN_MAX without splitting a UTF-8
+ * sequence (continuation bytes are 10xxxxxx). */
+static size_t cut(const char *token, size_t len)
+{
+    if (len <= RG__TOKEN_LEN_MAX)
+        return len;
+    len = RG__TOKEN_LEN_MAX;
+    while (len > 0 && ((unsigned char)token[len] & 0xc0) == 0x80)
+        len--;
+    return len;
+}
+
+static bool same(const rg__token_set *ts, uint32_t i, const char *token,
+                 size_t len)
+{
+    return ts->len[i] == len &&
+           memcmp(ts->text + ts->offset[i], token, len) == 0;
+}
+
+/* The slot holding the token, or the empty slot where it would go. */
+static size_t probe(const rg__token_set *ts, uint64_t hash, const char *token,
+                    size_t len)
+{
+    size_t mask = ts->nslots - 1;
+    size_t s = hash & mask;
+    while (ts->slots[s] && !same(ts, ts->slots[s] - 1, token, len))
+        s = (s + 1) & mask;
+    return s;
+}
+
+long rg__token_set_find(const rg__token_set *ts, const char *token, size_t len)
+{
+    len = cut(token, len);
+    if (!ts->nslots)
+        return -1;
+    uint32_t v = ts->slots[probe(ts, hash_of(token, len), token, len)];
+    return v ? (long)(v - 1) : -1;
+}
+
+/* Keeps the index at most half full, so probes stay short. */
+static bool grow_index(rg__token_set *ts)
+{
+    if ((ts->count + 1) * 2 <= ts->nslots)
+        return true;
+    size_t nslots = ts->nslots ? ts->nslots * 2 : 64;
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t i = 0; i < ts->count; i++) {
+        size_t s = hash_of(ts->text + ts->offset[i], ts->len[i]) & (nslots - 1);
+        while (slots[s])
+            s = (s + 1) & (nslots - 1);
+        slots[s] = (uint32_t)i + 1;
+    }
+    free(ts->slots);
+    ts->slots = slots;
+    ts->nslots = nslots;
+    return true;
+}
+
+static bool reserve(rg__token_set *ts, size_t len)
+{
+    if (ts->count == ts->room) {
+        size_t room = ts->room ? ts->room * 2 : 64;
+        uint32_t *offset = realloc(ts->offset, room * sizeof *offset);
+        if (!offset)
+            return false;
+        ts->offset = offset;
+        uint8_t *lens = realloc(ts->len, room * sizeof *lens);
+        if (!lens)
+            return false;
+        ts->len = lens;
+        ts->room = room;
+    }
+    if (ts->text_len + len + 1 > ts->text_room) {
+        size_t room = ts->text_room ? ts->text_room * 2 : 1024;
+        while (room < ts->text_len + len + 1)
+            room *= 2;
+        char *text = realloc(ts->text, room);
+        if (!text)
+            return false;
+        ts->text = text;
+        ts->text_room = room;
+    }
+    return grow_index(ts);
+}
+
+long rg__token_set_add(rg__token_set *ts, const char *token, size_t len)
+{
+    len = cut(token, len);
+    /* One hash per token: it finds a duplicate and places a new one. */
+    uint64_t hash = hash_of(token, len);
+    if (ts->nslots) {
+        uint32_t v = ts->slots[probe(ts, hash, token, len)];
+        if (v)
+            return (long)(v - 1);
+    }
+    if (ts->count >= ts->limit) {
+        ts->truncated = true;
+        return -1;
+    }
+    if (!reserve(ts, len))
+        return -2;
+
+    uint32_t i = (uint32_t)ts->count++;
+    ts->offset[i] = (uint32_t)ts->text_len;
+    ts->len[i] = (uint8_t)len;
+    memcpy(ts->text + ts->text_len, token, len);
+    ts->text[ts->text_len + len] = '\0';
+    ts->text_len += len + 1;
+    /* The index may have grown in reserve(): probe again for the slot. */
+    ts->slots[probe(ts, hash, token, len)] = i + 1;
+    return (long)i;
+}

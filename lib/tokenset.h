@@ -1,0 +1,55 @@
+/*
+ * A set of tokens: the distinct features of one comment (or of a batch of
+ * comments being learned), each a short byte string. Insertion order is
+ * kept, duplicates are dropped, and the set is bounded so that a hostile
+ * 1 MB comment costs a bounded amount of memory and time.
+ */
+#ifndef RG_TOKENSET_H
+#define RG_TOKENSET_H
+
+#include "internal.h"
+
+/* Longest token kept, in bytes; longer ones are cut (on a UTF-8 boundary). */
+#define RG__TOKEN_LEN_MAX 64
+
+typedef struct rg__token_set {
+    char *text;       /* tokens back to back, each NUL-terminated */
+    size_t text_len, text_room;
+    uint32_t *offset; /* where token i starts in text */
+    uint8_t *len;     /* its length */
+    size_t count, room;
+    uint32_t *slots;  /* open addressing: token index + 1, or 0 */
+    size_t nslots;
+    size_t limit;     /* most tokens kept; later ones are dropped */
+    bool truncated;   /* some were dropped */
+} rg__token_set;
+
+/* An empty set keeping at most `limit` tokens. */
+void rg__token_set_init(rg__token_set *ts, size_t limit);
+
+/* Empties the set, keeping its memory for reuse. */
+void rg__token_set_clear(rg__token_set *ts);
+
+void rg__token_set_free(rg__token_set *ts);
+
+/*
+ * Adds a token (cut to RG__TOKEN_LEN_MAX bytes) unless present or the set
+ * is full (then sets truncated). Returns its index, or -1 when it was not
+ * added (full), or -2 on allocation failure.
+ */
+long rg__token_set_add(rg__token_set *ts, const char *token, size_t len);
+
+/* The index of a token, or -1. */
+long rg__token_set_find(const rg__token_set *ts, const char *token,
+                        size_t len);
+
+/* Token i, NUL-terminated; its length in *len when len is not NULL. */
+static inline const char *rg__token_set_get(const rg__token_set *ts,
+                                            size_t i, size_t *len)
+{
+    if (len)
+        *len = ts->len[i];
+    return ts->text + ts->offset[i];
+}
+
+#endif

@@ -1,0 +1,468 @@
+/*
+ * The content filter through its public API: learning, exact unlearning,
+ * scores and verdicts on a small corpus written here, clues, settings and
+ * errors; against the memory and the sqlite model stores alike.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static const char *const spam_bodies[] = {
+    "Buy cheap pills now at http://pills.example.com best price",
+    "Cheap watches! Visit http://watches.example.net for the best deals",
+    "Check out my channel and subscribe http://youtube.example.org/chan",
+    "WIN a FREE iPhone!!! Click http://prize.example.com now",
+    "Earn money from home, visit http://money.example.biz today",
+    "Subscribe to my channel please, free gifts for everyone",
+    "Best price on cheap pills, no prescription, click here now",
+    "Free money!!! Visit my site http://cash.example.info and win",
+    "Hot singles in your area, click http://dating.example.com",
+    "Cheap loans approved today, call now, free quote",
+};
+
+static const char *const ham_bodies[] = {
+    "Great article, thanks for explaining the rate limiter so clearly.",
+    "I disagree with the second point, the cache should expire sooner.",
+    "Thanks! This helped me fix my build on Debian.",
+    "Could you write a follow-up about key rotation?",
+    "Nice write-up. The diagram of the token format is very helpful.",
+    "I tried this on my blog and the spam stopped within a day.",
+    "Typo in the third paragraph: 'recieve' should be 'receive'.",
+    "Interesting read, I had never heard of GCRA before.",
+    "How does this compare with the approach in the previous post?",
+    "Thank you for the clear explanation of the verification order.",
+};
+
+#define N_SPAM (sizeof spam_bodies / sizeof spam_bodies[0])
+#define N_HAM  (sizeof ham_bodies / sizeof ham_bodies[0])
+
+static const char *url_of(int i)
+{
+    static char url[600];
+    if (i == 0)
+        return "memory:";
+    snprintf(url, sizeof url, "sqlite:%s/model.db", rg_test_tmpdir());
+    return url;
+}
+
+static rg_comment comment(const char *body)
+{
+    rg_comment c;
+    rg_comment_init(&c);
+    c.body = body;
+    return c;
+}
+
+static rg_bayes *open_model(const char *url)
+{
+    rg_bayes *b = NULL;
+    int rc = rg_bayes_open(&b, url, NULL);
+    ck_assert_msg(rc == RG_OK, "rg_bayes_open(%s): %s", url, rg_strerror(rc));
+    return b;
+}
+
+static void train(rg_bayes *b)
+{
+    for (size_t i = 0; i < N_SPAM; i++) {
+        rg_comment c = comment(spam_bodies[i]);
+        ck_assert_int_eq(rg_bayes_learn(b, &c, RG_CLASS_SPAM), RG_OK);
+    }
+    for (size_t i = 0; i < N_HAM; i++) {
+        rg_comment c = comment(ham_bodies[i]);
+        ck_assert_int_eq(rg_bayes_learn(b, &c, RG_CLASS_HAM), RG_OK);
+    }
+}
+
+static double score(rg_bayes *b, const char *body)
+{
+    rg_comment c = comment(body);
+    rg_bayes_result r;
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, NULL, 0), RG_OK);
+    ck_assert(r.spamicity >= 0 && r.spamicity <= 1);
+    return r.spamicity;
+}
+
+START_TEST(empty_model_is_unsure)
+{
+    rg_bayes *b = open_model(url_of(_i));
+    rg_comment c = comment("anything at all");
+    rg_bayes_result r;
+    rg_clue clues[4];
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, clues, 4), RG_OK);
+    ck_assert(r.spamicity == 0.5);
+    ck_assert_int_eq(r.verdict, RG_BAYES_UNSURE);
+    ck_assert_uint_eq(r.nclues, 0);
+    rg_bayes_stats st;
+    ck_assert_int_eq(rg_bayes_stats_get(b, &st), RG_OK);
+    ck_assert_uint_eq(st.spam_comments + st.ham_comments + st.tokens, 0);
+    rg_bayes_close(b);
+}
+END_TEST
+
+START_TEST(orders_unseen_comments)
+{
+    rg_bayes *b = open_model(url_of(_i));
+    train(b);
+    double spammy = score(b, "Cheap pills, click http://pills.example.com now");
+    double spammy2 = score(b, "Subscribe to my channel for free gifts");
+    double hammy = score(b, "Thanks for the clear article about the cache");
+    double hammy2 = score(b, "I had never heard of this approach, thanks");
+    ck_assert_msg(spammy > 0.8 && spammy2 > 0.8, "%f %f", spammy, spammy2);
+    ck_assert_msg(hammy < 0.2 && hammy2 < 0.2, "%f %f", hammy, hammy2);
+    double mixed = score(b, "Thanks for the article, cheap pills here");
+    ck_assert(mixed > hammy && mixed < spammy);
+    rg_bayes_close(b);
+}
+END_TEST
+
+START_TEST(clues_explain)
+{
+    rg_bayes *b = open_model(url_of(_i));
+    train(b);
+    rg_comment c = comment("Cheap pills, click now for the best price");
+    rg_bayes_result r;
+    rg_clue clues[50];
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, clues, 50), RG_OK);
+    ck_assert_uint_gt(r.nclues, 2);
+    bool cheap = false;
+    for (size_t i = 0; i < r.nclues; i++) {
+        /* Most extreme first. */
+        if (i > 0)
+            ck_assert(fabs(clues[i].probability - 0.5) <=
+                      fabs(clues[i - 1].probability - 0.5));
+        ck_assert(fabs(clues[i].probability - 0.5) >= 0.1);
+        if (strcmp(clues[i].token, "cheap") == 0) {
+            cheap = true;
+            ck_assert_uint_eq(clues[i].spam_count, 4);
+            ck_assert_uint_eq(clues[i].ham_count, 0);
+            ck_assert(clues[i].probability > 0.8);
+        }
+    }
+    ck_assert(cheap);
+    /* Fewer clue slots than clues: only the first ones are written. */
+    rg_bayes_result r2;
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r2, clues, 1), RG_OK);
+    ck_assert_uint_eq(r2.nclues, 1);
+    ck_assert(r2.spamicity == r.spamicity);
+    rg_bayes_close(b);
+}
+END_TEST
+
+/* Scores of a fixed probe set, to compare models. */
+static void probe(rg_bayes *b, double out[4])
+{
+    static const char *const probes[] = {
+        "cheap pills at http://pills.example.com",
+        "thanks for the article",
+        "subscribe to my channel",
+        "a typo in the paragraph",
+    };
+    for (int i = 0; i < 4; i++)
+        out[i] = score(b, probes[i]);
+}
+
+START_TEST(learn_then_unlearn_is_exact)
+{
+    rg_bayes *b = open_model(url_of(_i));
+    train(b);
+    rg_bayes_stats before, after;
+    double s_before[4], s_after[4];
+    ck_assert_int_eq(rg_bayes_stats_get(b, &before), RG_OK);
+    probe(b, s_before);
+
+    rg_comment c = comment("Completely new words: zyxwv quantum marmalade "
+                           "http://new.example.com cheap");
+    ck_assert_int_eq(rg_bayes_learn(b, &c, RG_CLASS_SPAM), RG_OK);
+    ck_assert_int_eq(rg_bayes_stats_get(b, &after), RG_OK);
+    ck_assert_uint_eq(after.spam_comments, before.spam_comments + 1);
+    ck_assert_uint_gt(after.tokens, before.tokens);
+
+    ck_assert_int_eq(rg_bayes_unlearn(b, &c, RG_CLASS_SPAM), RG_OK);
+    ck_assert_int_eq(rg_bayes_stats_get(b, &after), RG_OK);
+    ck_assert_uint_eq(after.spam_comments, before.spam_comments);
+    ck_assert_uint_eq(after.ham_comments, before.ham_comments);
+    ck_assert_uint_eq(after.tokens, before.tokens);
+    probe(b, s_after);
+    for (int i = 0; i < 4; i++)
+        ck_assert(s_after[i] == s_before[i]);
+    rg_bayes_close(b);
+}
+END_TEST
+
+START_TEST(moving_ham_to_spam_is_exact)
+{
+    /* A moderator who changes their mind: the model ends exactly as if
+     * the comment had been learned as spam in the first place. */
+    const char *body = "Visit http://shop.example.com for cheap deals";
+    rg_bayes *moved = open_model(url_of(_i));
+    rg_bayes *direct = open_model("memory:");
+    train(moved);
+    train(direct);
+    rg_comment c = comment(body);
+    ck_assert_int_eq(rg_bayes_learn(moved, &c, RG_CLASS_HAM), RG_OK);
+    ck_assert_int_eq(rg_bayes_unlearn(moved, &c, RG_CLASS_HAM), RG_OK);
+    ck_assert_int_eq(rg_bayes_learn(moved, &c, RG_CLASS_SPAM), RG_OK);
+    ck_assert_int_eq(rg_bayes_learn(direct, &c, RG_CLASS_SPAM), RG_OK);
+
+    rg_bayes_stats a, d;
+    ck_assert_int_eq(rg_bayes_stats_get(moved, &a), RG_OK);
+    ck_assert_int_eq(rg_bayes_stats_get(direct, &d), RG_OK);
+    ck_assert_uint_eq(a.spam_comments, d.spam_comments);
+    ck_assert_uint_eq(a.ham_comments, d.ham_comments);
+    ck_assert_uint_eq(a.tokens, d.tokens);
+    double sa[4], sd[4];
+    probe(moved, sa);
+    probe(direct, sd);
+    for (int i = 0; i < 4; i++)
+        ck_assert(sa[i] == sd[i]);
+    rg_bayes_close(moved);
+    rg_bayes_close(direct);
+}
+END_TEST
+
+START_TEST(unlearning_the_unlearned_changes_nothing)
+{
+    rg_bayes *b = open_model(url_of(_i));
+    train(b);
+    rg_bayes_stats before, after;
+    ck_assert_int_eq(rg_bayes_stats_get(b, &before), RG_OK);
+    rg_comment c = comment("never learned: platypus");
+    ck_assert_int_eq(rg_bayes_unlearn(b, &c, RG_CLASS_HAM), RG_ENOTLEARNED);
+    /* Learned as spam, unlearned as ham: the ham count would go negative. */
+    rg_comment s = comment(spam_bodies[0]);
+    ck_assert_int_eq(rg_bayes_unlearn(b, &s, RG_CLASS_HAM), RG_ENOTLEARNED);
+    ck_assert_int_eq(rg_bayes_stats_get(b, &after), RG_OK);
+    ck_assert_uint_eq(after.spam_comments, before.spam_comments);
+    ck_assert_uint_eq(after.ham_comments, before.ham_comments);
+    ck_assert_uint_eq(after.tokens, before.tokens);
+    rg_bayes_close(b);
+}
+END_TEST
+
+START_TEST(batch_is_all_or_nothing)
+{
+    rg_bayes *b = open_model(url_of(_i));
+    train(b);
+    rg_bayes_stats before, after;
+    ck_assert_int_eq(rg_bayes_stats_get(b, &before), RG_OK);
+    /* The second comment of the batch was never learned: the first one's
+     * unlearning must not happen either. */
+    rg_comment cs[2] = {comment(spam_bodies[1]), comment("never learned")};
+    rg_class classes[2] = {RG_CLASS_SPAM, RG_CLASS_SPAM};
+    ck_assert_int_eq(rg_bayes_learn_batch(b, cs, classes, 2, 1),
+                     RG_ENOTLEARNED);
+    ck_assert_int_eq(rg_bayes_stats_get(b, &after), RG_OK);
+    ck_assert_uint_eq(after.spam_comments, before.spam_comments);
+    ck_assert_uint_eq(after.tokens, before.tokens);
+
+    /* A batch equals the same comments one by one. */
+    rg_bayes *one = open_model("memory:");
+    train(one);
+    rg_comment more[3] = {comment("alpha beta"), comment("gamma delta"),
+                          comment("alpha gamma")};
+    rg_class mc[3] = {RG_CLASS_SPAM, RG_CLASS_HAM, RG_CLASS_SPAM};
+    ck_assert_int_eq(rg_bayes_learn_batch(b, more, mc, 3, 0), RG_OK);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(rg_bayes_learn(one, &more[i], mc[i]), RG_OK);
+    double sb[4], so[4];
+    probe(b, sb);
+    probe(one, so);
+    for (int i = 0; i < 4; i++)
+        ck_assert(sb[i] == so[i]);
+    ck_assert_int_eq(rg_bayes_learn_batch(b, NULL, NULL, 0, 0), RG_OK);
+    rg_bayes_close(one);
+    rg_bayes_close(b);
+}
+END_TEST
+
+START_TEST(batch_scores_like_one_by_one)
+{
+    rg_bayes *b = open_model(url_of(_i));
+    train(b);
+    static const char *const bodies[] = {
+        "cheap pills at http://pills.example.com",
+        "thanks for the article",
+        "subscribe to my channel",
+        "",
+        "a typo in the paragraph",
+    };
+    rg_comment cs[5];
+    rg_bayes_result batch[5];
+    for (int i = 0; i < 5; i++)
+        cs[i] = comment(bodies[i]);
+    ck_assert_int_eq(rg_bayes_classify_batch(b, cs, 5, batch), RG_OK);
+    for (int i = 0; i < 5; i++) {
+        rg_bayes_result one;
+        ck_assert_int_eq(rg_bayes_classify(b, &cs[i], &one, NULL, 0), RG_OK);
+        ck_assert(one.spamicity == batch[i].spamicity);
+        ck_assert_int_eq(one.verdict, batch[i].verdict);
+    }
+    ck_assert_int_eq(rg_bayes_classify_batch(b, NULL, 0, NULL), RG_OK);
+    ck_assert_int_eq(rg_bayes_classify_batch(b, NULL, 2, batch), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_classify_batch(b, cs, 2, NULL), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_classify_batch(NULL, cs, 2, batch), RG_EINVAL);
+    cs[1].size = 2;
+    ck_assert_int_eq(rg_bayes_classify_batch(b, cs, 2, batch), RG_EINVAL);
+    rg_bayes_close(b);
+}
+END_TEST
+
+START_TEST(reopen_gives_same_scores)
+{
+    char url[600];
+    snprintf(url, sizeof url, "sqlite:%s/model.db", rg_test_tmpdir());
+    rg_bayes *b = open_model(url);
+    train(b);
+    double first[4], again[4];
+    probe(b, first);
+    rg_bayes_close(b);
+    b = open_model(url);
+    probe(b, again);
+    for (int i = 0; i < 4; i++)
+        ck_assert(first[i] == again[i]);
+    rg_bayes_close(b);
+}
+END_TEST
+
+START_TEST(cutoffs_decide_verdict)
+{
+    rg_bayes_config cfg;
+    rg_bayes_config_init(&cfg);
+    cfg.ham_cutoff = 0.0;
+    cfg.spam_cutoff = 1.0;
+    rg_bayes *b = NULL;
+    ck_assert_int_eq(rg_bayes_open(&b, "memory:", &cfg), RG_OK);
+    train(b);
+    rg_comment c = comment(spam_bodies[0]);
+    rg_bayes_result r;
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, NULL, 0), RG_OK);
+    ck_assert_int_eq(r.verdict,
+                     r.spamicity >= 1.0 ? RG_BAYES_SPAM : RG_BAYES_UNSURE);
+    rg_bayes_close(b);
+
+    rg_bayes_config_init(&cfg);
+    cfg.spam_cutoff = 0.5;
+    cfg.ham_cutoff = 0.5;
+    ck_assert_int_eq(rg_bayes_open(&b, "memory:", &cfg), RG_OK);
+    train(b);
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, NULL, 0), RG_OK);
+    ck_assert_int_eq(r.verdict, RG_BAYES_SPAM);
+    c = comment(ham_bodies[0]);
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, NULL, 0), RG_OK);
+    ck_assert_int_eq(r.verdict, RG_BAYES_HAM);
+    rg_bayes_close(b);
+}
+END_TEST
+
+START_TEST(hostile_comments)
+{
+    rg_bayes *b = open_model(url_of(_i));
+    train(b);
+    static char big[1 << 20];
+    for (size_t i = 0; i < sizeof big - 1; i++)
+        big[i] = (char)("ab \xff<&#x;"[i % 10]);
+    big[sizeof big - 1] = '\0';
+    rg_comment c;
+    rg_comment_init(&c);
+    rg_bayes_result r;
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, NULL, 0), RG_OK);
+    c.body = big;
+    c.author = "\xc0\xaf";
+    c.email = "@@@";
+    c.url = "http://";
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, NULL, 0), RG_OK);
+    ck_assert_int_eq(rg_bayes_learn(b, &c, RG_CLASS_SPAM), RG_OK);
+    ck_assert_int_eq(rg_bayes_unlearn(b, &c, RG_CLASS_SPAM), RG_OK);
+    rg_bayes_close(b);
+}
+END_TEST
+
+START_TEST(errors)
+{
+    rg_bayes *b = NULL;
+    rg_bayes_config cfg;
+    ck_assert_int_eq(rg_bayes_open(NULL, "memory:", NULL), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_open(&b, "bogus:", NULL), RG_EURL);
+    ck_assert_ptr_null(b);
+    ck_assert_int_eq(rg_bayes_open(&b, NULL, NULL), RG_EINVAL);
+
+    static const struct {
+        double ham, spam, strength, prior, dev;
+        uint32_t clues;
+    } bad[] = {
+        {0.5, 0.4, 0.45, 0.5, 0.1, 150}, {-0.1, 0.9, 0.45, 0.5, 0.1, 150},
+        {0.2, 1.1, 0.45, 0.5, 0.1, 150}, {0.2, 0.9, 0, 0.5, 0.1, 150},
+        {0.2, 0.9, 0.45, 0, 0.1, 150},   {0.2, 0.9, 0.45, 1, 0.1, 150},
+        {0.2, 0.9, 0.45, 0.5, 0.5, 150}, {0.2, 0.9, 0.45, 0.5, 0.1, 0},
+        {NAN, 0.9, 0.45, 0.5, 0.1, 150}, {0.2, 0.9, NAN, 0.5, 0.1, 150},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rg_bayes_config_init(&cfg);
+        cfg.ham_cutoff = bad[i].ham;
+        cfg.spam_cutoff = bad[i].spam;
+        cfg.strength = bad[i].strength;
+        cfg.prior = bad[i].prior;
+        cfg.min_deviation = bad[i].dev;
+        cfg.max_clues = bad[i].clues;
+        ck_assert_msg(rg_bayes_open(&b, "memory:", &cfg) == RG_EINVAL,
+                      "case %zu", i);
+    }
+    rg_bayes_config_init(&cfg);
+    cfg.size = 4;
+    ck_assert_int_eq(rg_bayes_open(&b, "memory:", &cfg), RG_EINVAL);
+
+    b = open_model("memory:");
+    rg_comment c = comment("x");
+    rg_bayes_result r;
+    rg_clue clue;
+    ck_assert_int_eq(rg_bayes_learn(NULL, &c, RG_CLASS_SPAM), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_learn(b, NULL, RG_CLASS_SPAM), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_learn(b, &c, (rg_class)7), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_unlearn(b, NULL, RG_CLASS_SPAM), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_classify(NULL, &c, &r, NULL, 0), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_classify(b, NULL, &r, NULL, 0), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_classify(b, &c, NULL, NULL, 0), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, NULL, 3), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_classify(b, &c, &r, &clue, 1), RG_OK);
+    rg_comment small = c;
+    small.size = 3;
+    ck_assert_int_eq(rg_bayes_classify(b, &small, &r, NULL, 0), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_learn(b, &small, RG_CLASS_HAM), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_learn_batch(b, NULL, NULL, 2, 0), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_stats_get(b, NULL), RG_EINVAL);
+    rg_bayes_stats st;
+    ck_assert_int_eq(rg_bayes_stats_get(NULL, &st), RG_EINVAL);
+    ck_assert_str_eq(rg_bayes_verdict_name(RG_BAYES_HAM), "ham");
+    ck_assert_str_eq(rg_bayes_verdict_name(RG_BAYES_UNSURE), "unsure");
+    ck_assert_str_eq(rg_bayes_verdict_name(RG_BAYES_SPAM), "spam");
+    ck_assert_str_eq(rg_bayes_verdict_name((rg_bayes_verdict)9), "unknown");
+    rg_bayes_close(b);
+    rg_bayes_close(NULL);
+}
+END_TEST
+
+Suite *bayes_suite(void);
+
+Suite *bayes_suite(void)
+{
+    Suite *s = suite_create("bayes");
+    TCase *tc = tcase_create("model");
+    tcase_add_loop_test(tc, empty_model_is_unsure, 0, 2);
+    tcase_add_loop_test(tc, orders_unseen_comments, 0, 2);
+    tcase_add_loop_test(tc, clues_explain, 0, 2);
+    tcase_add_loop_test(tc, learn_then_unlearn_is_exact, 0, 2);
+    tcase_add_loop_test(tc, moving_ham_to_spam_is_exact, 0, 2);
+    tcase_add_loop_test(tc, unlearning_the_unlearned_changes_nothing, 0, 2);
+    tcase_add_loop_test(tc, batch_is_all_or_nothing, 0, 2);
+    tcase_add_loop_test(tc, batch_scores_like_one_by_one, 0, 2);
+    tcase_add_test(tc, reopen_gives_same_scores);
+    tcase_add_test(tc, cutoffs_decide_verdict);
+    tcase_add_loop_test(tc, hostile_comments, 0, 2);
+    tcase_add_test(tc, errors);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,1012 @@
+/*
+ * captcha-check: the content-filter verbs, train and classify. Both read
+ * JSON Lines, one comment per line; a line that is not a comment is
+ * reported with its number and skipped, and the exit status says so at the
+ * end (docs/captcha-check.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <getopt.h>
+#include <jansson.h>
+
+#include "cli.h"
+
+/* Long options only, plus -h; see cli-challenge.c. */
+#define SHORT_OPTS ":h"
+
+/* A longer line is a bad line; it is read to its end but never buffered. */
+#define LINE_LIMIT (1024 * 1024)
+
+/* Input is read in chunks of this many bytes. */
+#define CHUNK_BYTES (64 * 1024)
+
+/*
+ * Training goes to the model in batches, each one transaction with
+ * sqlite:, which is what makes bulk training fast. A batch ends at this
+ * many comments or this many bytes of input, whichever comes first, so
+ * that a file of long lines cannot pile up in memory.
+ */
+#define BATCH_COMMENTS 500
+#define BATCH_BYTES    (16 * 1024 * 1024)
+
+/* Clues shown by classify --explain. */
+#define EXPLAIN_CLUES 10
+
+/* Training shows progress on a terminal once it has read more lines. */
+#define PROGRESS_LINES 2000
+
+/* Progress is redrawn at most this often, in nanoseconds. */
+#define PROGRESS_PERIOD_NS 100000000LL
+
+/* ---- Reading lines ---- */
+
+/*
+ * A reader of lines from a file descriptor. It reads in chunks with
+ * read(2) rather than stdio so that it can bound a line without buffering
+ * it, see byte counts for the progress bar, and flush standard output
+ * before it waits for input (so classify answers a program that writes one
+ * line and waits for the result, without a line-buffering option).
+ */
+typedef struct reader {
+    int fd;
+    const char *name;  /* for messages: the path, or "<stdin>" */
+    bool flush_stdout; /* fflush(stdout) before each read */
+    char *chunk;       /* CHUNK_BYTES */
+    size_t start, end; /* unread bytes in chunk */
+    bool eof;
+    char *line; /* the current line, NUL-terminated, without its newline */
+    size_t len, room;
+    bool too_long;   /* the line was longer than LINE_LIMIT: discarded */
+    uint64_t lineno; /* of the current line, from 1 */
+    uint64_t bytes;  /* consumed so far */
+} reader;
+
+/* Reads the next chunk; false with errno set on a read error. */
+static bool reader_fill(reader *r)
+{
+    if (r->flush_stdout)
+        fflush(stdout); /* errors are seen by ferror() later */
+    for (;;) {
+        ssize_t n = read(r->fd, r->chunk, CHUNK_BYTES);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return false;
+        r->start = 0;
+        r->end = (size_t)n;
+        r->eof = n == 0;
+        return true;
+    }
+}
+
+/* Appends to the current line, or drops the line once it is too long. */
+static bool reader_append(reader *r, const char *p, size_t n)
+{
+    if (r->too_long)
+        return true;
+    if (n > LINE_LIMIT - r->len) {
+        r->too_long = true;
+        r->len = 0;
+        return true;
+    }
+    if (r->len + n + 1 > r->room) {
+        size_t room = r->room;
+        while (room < r->len + n + 1)
+            room *= 2;
+        if (room > LINE_LIMIT + 1)
+            room = LINE_LIMIT + 1;
+        char *line = realloc(r->line, room);
+        if (!line)
+            return false;
+        r->line = line;
+        r->room = room;
+    }
+    memcpy(r->line + r->len, p, n);
+    r->len += n;
+    return true;
+}
+
+/*
+ * Reads the next line: 1 when there is one (maybe too long, see
+ * r->too_long), 0 at the end of input, -1 on a read error (errno set), -2
+ * when out of memory. The last line needs no newline; a CR before the
+ * newline is dropped.
+ */
+static int reader_next(reader *r)
+{
+    bool any = false;
+
+    r->len = 0;
+    r->too_long = false;
+    for (;;) {
+        if (r->start == r->end) {
+            if (r->eof)
+                break;
+            if (!reader_fill(r))
+                return -1;
+            if (r->eof)
+                break;
+        }
+        const char *p = r->chunk + r->start;
+        size_t avail = r->end - r->start;
+        const char *nl = memchr(p, '\n', avail);
+        size_t take = nl ? (size_t)(nl - p) : avail;
+
+        any = true;
+        if (!reader_append(r, p, take))
+            return -2;
+        take += nl != NULL;
+        r->start += take;
+        r->bytes += take;
+        if (nl)
+            break;
+    }
+    if (!any)
+        return 0;
+    if (r->len > 0 && r->line[r->len - 1] == '\r')
+        r->len--;
+    r->line[r->len] = '\0';
+    r->lineno++;
+    return 1;
+}
+
+/*
+ * Opens the input: `path`, or standard input when it is NULL or "-".
+ * Returns CLI_EX_OK, or CLI_EX_NOINPUT after an error naming the file, or
+ * CLI_EX_SOFTWARE when out of memory. *size is the input's size in bytes
+ * when it is a regular file, else 0.
+ */
+static int reader_open(reader *r, const char *path, uint64_t *size)
+{
+    struct stat st;
+
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    if (!path || strcmp(path, "-") == 0) {
+        r->fd = STDIN_FILENO;
+        r->name = "<stdin>";
+    } else {
+        r->name = path;
+        r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (r->fd < 0) {
+            cli_error("%s: %s", path, strerror(errno));
+            return CLI_EX_NOINPUT;
+        }
+    }
+    *size = 0;
+    if (fstat(r->fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            cli_error("%s: %s", r->name, strerror(EISDIR));
+            return CLI_EX_NOINPUT;
+        }
+        if (S_ISREG(st.st_mode))
+            *size = (uint64_t)st.st_size;
+    }
+    r->chunk = malloc(CHUNK_BYTES);
+    r->room = 256;
+    r->line = malloc(r->room);
+    if (!r->chunk || !r->line) {
+        cli_error("out of memory");
+        return CLI_EX_SOFTWARE;
+    }
+    return CLI_EX_OK;
+}
+
+static void reader_close(reader *r)
+{
+    if (r->fd > STDIN_FILENO)
+        close(r->fd);
+    free(r->chunk);
+    free(r->line);
+}
+
+/* ---- Progress on a terminal ---- */
+
+typedef struct progress {
+    bool enabled;        /* stderr is a terminal */
+    const char *doing;   /* "training" */
+    uint64_t total;      /* input bytes, 0 when unknown */
+    int64_t start, last; /* monotonic nanoseconds */
+    int width;           /* of the line drawn, 0 when none is */
+} progress;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void progress_init(progress *p, const char *doing, uint64_t total)
+{
+    memset(p, 0, sizeof *p);
+    p->enabled = isatty(STDERR_FILENO);
+    p->doing = doing;
+    p->total = total;
+    p->start = now_ns();
+}
+
+/* Erases the progress line, so that a message or the prompt can follow. */
+static void progress_clear(progress *p)
+{
+    if (p->width > 0) {
+        fprintf(stderr, "\r%*s\r", p->width, "");
+        fflush(stderr);
+        p->width = 0;
+    }
+}
+
+/*
+ * Draws "training: 12000 lines, 8000/s [=====>    ] 45%" once more
+ * than PROGRESS_LINES lines were read: at once the first time, then at most
+ * every PROGRESS_PERIOD_NS. The percentage and bar need the input's size.
+ */
+static void progress_update(progress *p, uint64_t lines, uint64_t bytes)
+{
+    if (!p->enabled || lines <= PROGRESS_LINES)
+        return;
+    /* The clock is read only every 64 lines; that is plenty often. */
+    if (p->last != 0 && lines % 64 != 0)
+        return;
+    int64_t now = now_ns();
+    if (p->last != 0 && now - p->last < PROGRESS_PERIOD_NS)
+        return;
+    p->last = now;
+
+    double secs = (double)(now - p->start) / 1e9;
+    double rate = secs > 0 ? (double)lines / secs : 0;
+    char bar[64] = "";
+    if (p->total > 0) {
+        enum { BAR = 30 };
+        double done = (double)bytes / (double)p->total;
+        if (done > 1)
+            done = 1;
+        int full = (int)(done * BAR);
+        char cells[BAR + 1];
+        for (int i = 0; i < BAR; i++)
+            cells[i] = i < full ? '=' : i == full ? '>' : ' ';
+        cells[BAR] = '\0';
+        snprintf(bar, sizeof bar, " [%s] %3d%%", cells, (int)(done * 100));
+    }
+    int width = fprintf(stderr, "\r%s: %" PRIu64 " lines, %.0f/s%s", p->doing,
+                        lines, rate, bar) -
+                1;
+    /* Wipe what is left of a longer line drawn before. */
+    if (width < p->width)
+        fprintf(stderr, "%*s", p->width - width, "");
+    if (width > p->width)
+        p->width = width;
+    fflush(stderr);
+}
+
+/* ---- Comments from JSON ---- */
+
+/* One parsed line. The strings of `c` belong to `root`. */
+typedef struct parsed {
+    json_t *root;
+    json_t *id; /* borrowed from root; NULL when the line has none */
+    rg_comment c;
+} parsed;
+
+/* "an array", "a string", ... for messages. */
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
+    }
+    return "something else";
+}
+
+/*
+ * An optional string member: *out is its value, or NULL when it is absent
+ * or null. False, with the reason in why, for any other type.
+ */
+static bool optional_string(const json_t *obj, const char *key,
+                            const char **out, char *why, size_t why_size)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v)) {
+        snprintf(why, why_size, "\"%s\" is %s, not a string", key,
+                 json_kind(v));
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+/* Replaces control characters, which jansson may quote from the line, so
+ * that a message cannot play tricks on a terminal. */
+static void printable(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
+/* Says why jansson rejected a line, in words a moderator can act on. */
+static void json_reason(const json_error_t *err, char *why, size_t why_size)
+{
+    switch (json_error_code(err)) {
+    case json_error_null_character:
+        /* jansson's own text names a flag of its API. */
+        snprintf(why, why_size,
+                 "a string holds a NUL character (\\u0000), at column %d",
+                 err->column);
+        break;
+    case json_error_duplicate_key:
+        snprintf(why, why_size, "%s", err->text);
+        break;
+    default:
+        snprintf(why, why_size, "not valid JSON: %s, at column %d", err->text,
+                 err->column);
+        break;
+    }
+    printable(why);
+}
+
+/*
+ * Parses one line into a comment: returns 1, or 0 with the reason in why
+ * when the line is not a comment, or -1 when out of memory. A line is not
+ * a comment when it is not JSON (which includes invalid UTF-8, a lone
+ * surrogate escape, a NUL character and a duplicate key), not an object,
+ * no string "body", or a member of the wrong type. Members other than
+ * body, author, email, url, ip and id are ignored, so exports with more
+ * fields can be fed as they are.
+ *
+ * A NUL character (\u0000) makes the line bad rather than cutting the
+ * string short, which is what passing it to the C API would do: the filter
+ * would then judge only the text before it while a blog showed all of it.
+ */
+static int parse_comment(const char *line, size_t len, parsed *out, char *why,
+                         size_t why_size)
+{
+    json_error_t err;
+    const char *ip;
+
+    memset(out, 0, sizeof *out);
+    if (strspn(line, " \t") == len) {
+        snprintf(why, why_size, "empty line");
+        return 0;
+    }
+    out->root =
+        json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    if (!out->root) {
+        if (json_error_code(&err) == json_error_out_of_memory)
+            return -1;
+        json_reason(&err, why, why_size);
+        return 0;
+    }
+    if (!json_is_object(out->root)) {
+        snprintf(why, why_size, "not a JSON object but %s",
+                 json_kind(out->root));
+        goto bad;
+    }
+
+    rg_comment_init(&out->c);
+    const json_t *body = json_object_get(out->root, "body");
+    if (!body) {
+        snprintf(why, why_size, "no \"body\"");
+        goto bad;
+    }
+    if (!json_is_string(body)) {
+        snprintf(why, why_size, "\"body\" is %s, not a string",
+                 json_kind(body));
+        goto bad;
+    }
+    out->c.body = json_string_value(body);
+    if (!optional_string(out->root, "author", &out->c.author, why, why_size) ||
+        !optional_string(out->root, "email", &out->c.email, why, why_size) ||
+        !optional_string(out->root, "url", &out->c.url, why, why_size) ||
+        !optional_string(out->root, "ip", &ip, why, why_size))
+        goto bad;
+
+    /* The id is echoed as given: a string, or an integer that jansson
+     * holds exactly (json_int_t is 64 bits; larger ones fail to parse). */
+    json_t *id = json_object_get(out->root, "id");
+    if (id && !json_is_null(id)) {
+        if (!json_is_string(id) && !json_is_integer(id)) {
+            snprintf(why, why_size, "\"id\" is %s, not a string or an integer",
+                     json_kind(id));
+            goto bad;
+        }
+        out->id = id;
+    }
+    return 1;
+bad:
+    json_decref(out->root);
+    out->root = NULL;
+    return 0;
+}
+
+/* ---- Common to both verbs ---- */
+
+/* True when the URL names a memory: model ("memory:", any case). */
+static bool is_memory_url(const char *url)
+{
+    return strncasecmp(url, "memory:", 7) == 0;
+}
+
+/* Reports a bad line: "captcha-check: FILE:LINE: reason". */
+static void bad_line(const reader *r, progress *p, const char *why)
+{
+    if (p)
+        progress_clear(p);
+    cli_error("%s:%" PRIu64 ": %s", r->name, r->lineno, why);
+}
+
+/* Reports a failed read of the input; returns the exit status. */
+static int read_error(const reader *r, int rc)
+{
+    if (rc == -2) {
+        cli_error("out of memory");
+        return CLI_EX_SOFTWARE;
+    }
+    cli_error("%s: %s", r->name, strerror(errno));
+    return CLI_EX_IOERR;
+}
+
+/*
+ * Reads lines until one holds a comment, reporting and counting the bad
+ * ones (p, the progress line to keep clear of, may be NULL). Returns 1
+ * with *pc filled (the caller releases pc->root), 0 at the end of the
+ * input, or -1 with *ex set after a read error or when out of memory.
+ */
+static int next_comment(reader *r, progress *p, parsed *pc, uint64_t *bad,
+                        int *ex)
+{
+    char why[256];
+    int rc;
+
+    while ((rc = reader_next(r)) > 0) {
+        int got = 0;
+        if (r->too_long)
+            snprintf(why, sizeof why, "longer than 1 MiB");
+        else
+            got = parse_comment(r->line, r->len, pc, why, sizeof why);
+        if (got > 0)
+            return 1;
+        if (got < 0) {
+            rc = -2;
+            break;
+        }
+        bad_line(r, p, why);
+        ++*bad;
+        if (p)
+            progress_update(p, r->lineno, r->bytes);
+    }
+    if (rc == 0)
+        return 0;
+    *ex = read_error(r, rc);
+    return -1;
+}
+
+/* True for errors that say nothing about a comment, only about the model
+ * or the machine: no later comment could fare better. */
+static bool is_fatal(int rc)
+{
+    return cli_exit_for_error(rc) == CLI_EX_IOERR || rc == RG_ENOMEM ||
+           rc == RG_ERANGE;
+}
+
+/* Reports a failed library call on the model; returns the exit status. */
+static int model_error(const char *url, int rc)
+{
+    /* With the model, RG_ERANGE means a count at its 32-bit limit, not a
+     * challenge's range: the model is full, like RG_EFULL. */
+    if (rc == RG_ERANGE) {
+        cli_error("model '%s': a token's count would pass %" PRIu32, url,
+                  UINT32_MAX);
+        return CLI_EX_IOERR;
+    }
+    int ex = cli_exit_for_error(rc);
+    if (ex == CLI_EX_IOERR)
+        cli_error("model '%s': %s", url, rg_strerror(rc));
+    else
+        cli_error("%s", rg_strerror(rc));
+    return ex;
+}
+
+/*
+ * Resolves the model URL and opens the input and the model, in the order
+ * that reports a usage error before touching any file and a missing input
+ * before creating a model. A memory: model is refused: it would be gone
+ * when captcha-check exits, so training it is lost work and classifying
+ * with it scores everything 0.5. When `must_exist`, a sqlite: file that
+ * does not exist yet is refused too, rather than created empty.
+ */
+static int open_all(const cli_verb *self, const char *db, const char *path,
+                    bool must_exist, reader *r, uint64_t *size, char **url,
+                    rg_bayes **b)
+{
+    const char *given = db;
+    if (!given) {
+        const char *env = getenv("REPLYGUARD_DB");
+        given = env && *env ? env : NULL;
+    }
+    if (given && is_memory_url(given))
+        return cli_usage_error(self,
+                               "a memory: model lives only as long as "
+                               "captcha-check runs; use --db sqlite:PATH");
+
+    int ex = reader_open(r, path, size);
+    if (ex == CLI_EX_OK)
+        ex = cli_model_url(db, url);
+    if (ex != CLI_EX_OK)
+        return ex;
+
+    if (must_exist && strncasecmp(*url, "sqlite:", 7) == 0) {
+        const char *file = *url + 7;
+        if (access(file, F_OK) != 0 && errno == ENOENT) {
+            cli_error("model '%s': no such file; train it first "
+                      "(captcha-check train --help)",
+                      *url);
+            return CLI_EX_IOERR;
+        }
+    }
+
+    int rc = rg_bayes_open(b, *url, NULL);
+    if (rc != RG_OK)
+        return model_error(*url, rc);
+    return CLI_EX_OK;
+}
+
+/* The model's totals as "20 spam, 18 ham, 1234 tokens", for messages. */
+static bool model_totals(rg_bayes *b, char *out, size_t size)
+{
+    rg_bayes_stats st;
+
+    if (rg_bayes_stats_get(b, &st) != RG_OK)
+        return false;
+    snprintf(out, size, "%" PRIu64 " spam, %" PRIu64 " ham, %" PRIu64 " tokens",
+             st.spam_comments, st.ham_comments, st.tokens);
+    return true;
+}
+
+/* ---- train ---- */
+
+/* Comments waiting to be learned, with what keeps their strings alive. */
+typedef struct batch {
+    rg_comment comments[BATCH_COMMENTS];
+    rg_class classes[BATCH_COMMENTS];
+    json_t *roots[BATCH_COMMENTS];
+    uint64_t lines[BATCH_COMMENTS];
+    size_t n;
+    size_t bytes;
+} batch;
+
+/* What a training run has done so far. */
+typedef struct training {
+    rg_bayes *b;
+    const char *url;
+    const reader *r;
+    progress *prog;
+    rg_class cls;
+    bool unlearn;
+    uint64_t done; /* comments learned (or unlearned) */
+    uint64_t bad;  /* lines skipped */
+} training;
+
+static void batch_clear(batch *bt)
+{
+    for (size_t i = 0; i < bt->n; i++)
+        json_decref(bt->roots[i]);
+    bt->n = 0;
+    bt->bytes = 0;
+}
+
+/*
+ * Learns the batch in one call (one transaction). If the library refuses
+ * the batch for something one comment did (unlearning a comment that was
+ * never learned), nothing of it was kept, so the comments go again one at
+ * a time: each good one is learned and each bad one reported by its line.
+ * Returns CLI_EX_OK, or the exit status after a fatal error.
+ */
+static int batch_flush(training *t, batch *bt)
+{
+    if (bt->n == 0)
+        return CLI_EX_OK;
+
+    int rc = rg_bayes_learn_batch(t->b, bt->comments, bt->classes, bt->n,
+                                  t->unlearn);
+    if (rc == RG_OK) {
+        t->done += bt->n;
+        batch_clear(bt);
+        return CLI_EX_OK;
+    }
+    for (size_t i = 0; i < bt->n && !is_fatal(rc); i++) {
+        rc = t->unlearn ? rg_bayes_unlearn(t->b, &bt->comments[i], t->cls)
+                        : rg_bayes_learn(t->b, &bt->comments[i], t->cls);
+        if (rc == RG_OK) {
+            t->done++;
+        } else if (!is_fatal(rc)) {
+            progress_clear(t->prog);
+            if (rc == RG_ENOTLEARNED)
+                cli_error("%s:%" PRIu64 ": this comment was never learned "
+                          "as %s; nothing unlearned",
+                          t->r->name, bt->lines[i],
+                          t->cls == RG_CLASS_SPAM ? "spam" : "ham");
+            else
+                cli_error("%s:%" PRIu64 ": %s", t->r->name, bt->lines[i],
+                          rg_strerror(rc));
+            t->bad++;
+        }
+    }
+    batch_clear(bt);
+    if (is_fatal(rc)) {
+        progress_clear(t->prog);
+        return model_error(t->url, rc);
+    }
+    return CLI_EX_OK;
+}
+
+/* Reads every line, learning comments in batches. */
+static int train_loop(training *t, reader *r)
+{
+    batch *bt = calloc(1, sizeof *bt);
+    int ex = CLI_EX_OK;
+    parsed pc;
+
+    if (!bt) {
+        cli_error("out of memory");
+        return CLI_EX_SOFTWARE;
+    }
+    while (next_comment(r, t->prog, &pc, &t->bad, &ex) > 0) {
+        bt->comments[bt->n] = pc.c;
+        bt->classes[bt->n] = t->cls;
+        bt->roots[bt->n] = pc.root;
+        bt->lines[bt->n] = r->lineno;
+        bt->n++;
+        bt->bytes += r->len;
+        if (bt->n == BATCH_COMMENTS || bt->bytes >= BATCH_BYTES) {
+            ex = batch_flush(t, bt);
+            if (ex != CLI_EX_OK)
+                break;
+        }
+        progress_update(t->prog, r->lineno, r->bytes);
+    }
+    /* What is left are good comments read before the end, or before a
+     * read error: they are learned either way. After a model error the
+     * batch is empty. */
+    int ex2 = batch_flush(t, bt);
+    if (ex == CLI_EX_OK)
+        ex = ex2;
+    free(bt);
+    return ex;
+}
+
+static int run_train(const cli_verb *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"spam", no_argument, NULL, 's'},
+        {"ham", no_argument, NULL, 'H'},
+        {"unlearn", no_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL;
+    bool spam = false, ham = false, unlearn = false;
+    int c;
+
+    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 's':
+            spam = true;
+            break;
+        case 'H':
+            ham = true;
+            break;
+        case 'u':
+            unlearn = true;
+            break;
+        case 'h':
+            return cli_help(self);
+        default:
+            return cli_option_error(self, c, argv);
+        }
+    }
+    if (spam == ham)
+        return cli_usage_error(self, "wants exactly one of --spam and --ham");
+    if (argc - optind > 1)
+        return cli_usage_error(self, "wants at most one FILE, got %d",
+                               argc - optind);
+    const char *path = optind < argc ? argv[optind] : NULL;
+
+    reader r;
+    uint64_t size = 0;
+    char *url = NULL;
+    rg_bayes *b = NULL;
+    progress prog;
+    training t = {0};
+    int ex = open_all(self, db, path, false, &r, &size, &url, &b);
+    if (ex == CLI_EX_USAGE)
+        return ex;
+    if (ex != CLI_EX_OK)
+        goto out;
+
+    progress_init(&prog, unlearn ? "unlearning" : "training", size);
+    t.b = b;
+    t.url = url;
+    t.r = &r;
+    t.prog = &prog;
+    t.cls = spam ? RG_CLASS_SPAM : RG_CLASS_HAM;
+    t.unlearn = unlearn;
+    ex = train_loop(&t, &r);
+    progress_clear(&prog);
+
+    char totals[128];
+    if (!model_totals(b, totals, sizeof totals))
+        snprintf(totals, sizeof totals, "totals unavailable");
+    printf("%s %" PRIu64 " comment%s as %s (model: %s)",
+           unlearn ? "unlearned" : "learned", t.done, t.done == 1 ? "" : "s",
+           spam ? "spam" : "ham", totals);
+    if (t.bad > 0)
+        printf("; %" PRIu64 " bad line%s skipped", t.bad,
+               t.bad == 1 ? "" : "s");
+    putchar('\n');
+    if (ex == CLI_EX_OK && t.bad > 0)
+        ex = CLI_EX_DATAERR;
+out:
+    rg_bayes_close(b);
+    free(url);
+    reader_close(&r);
+    return ex;
+}
+
+const cli_verb cli_verb_train = {
+    "train",
+    "teach the spam filter comments marked spam or ham (JSON Lines)",
+    "Usage: captcha-check train [--db URL] (--spam|--ham) [--unlearn]\n"
+    "                           [FILE|-]\n"
+    "\n"
+    "Learns every comment of FILE (or standard input) as spam or as ham.\n"
+    "Input is JSON Lines: one object per line with a string \"body\" and\n"
+    "optional \"author\", \"email\", \"url\", \"ip\" and \"id\". A bad line\n"
+    "is reported as FILE:LINE and skipped. Prints how many comments were\n"
+    "learned and the model's totals.\n"
+    "\n"
+    "  --db URL     the model: sqlite:PATH (default: $REPLYGUARD_DB, else\n"
+    "               $XDG_DATA_HOME/replyguard/model.sqlite, or\n"
+    "               ~/.local/share/replyguard/model.sqlite)\n"
+    "  --spam       the comments are spam\n"
+    "  --ham        the comments are ham (good)\n"
+    "  --unlearn    take back what training with the same class taught, to\n"
+    "               correct a mistake: unlearn as ham, then learn as spam\n"
+    "  -h, --help   show this help\n"
+    "\n"
+    "Exits 0 when every line was learned; 65 when some lines were bad (the\n"
+    "others are learned); 64 usage error; 66 FILE unreadable; 74 model or\n"
+    "read error (batches learned before it are kept); 70 internal error.\n",
+    run_train,
+};
+
+/* ---- classify ---- */
+
+/* The length of the UTF-8 sequence at p, or 0 when it is not valid. */
+static size_t utf8_length(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        unsigned lo = p[0] == 0xe0 ? 0xa0 : 0x80;
+        unsigned hi = p[0] == 0xed ? 0x9f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        unsigned lo = p[0] == 0xf0 ? 0x90 : 0x80;
+        unsigned hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
+                       (p[3] & 0xc0) == 0x80
+                   ? 4
+                   : 0;
+    }
+    return 0;
+}
+
+/*
+ * Writes s as a JSON string. Unlike cli_json_string(), it replaces bytes
+ * that are not UTF-8 with U+FFFD, so the output is always valid JSON: a
+ * clue's token is cut to fit RG_CLUE_TOKEN_MAX, perhaps inside a character.
+ */
+static void put_string(FILE *fp, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    putc('"', fp);
+    while (*p) {
+        size_t n = utf8_length(p);
+        if (n == 0) {
+            fputs("\\ufffd", fp);
+            p++;
+        } else if (n > 1) {
+            fwrite(p, 1, n, fp);
+            p += n;
+        } else {
+            if (*p == '"' || *p == '\\')
+                fprintf(fp, "\\%c", *p);
+            else if (*p < 0x20)
+                fprintf(fp, "\\u%04x", (unsigned)*p);
+            else
+                putc(*p, fp);
+            p++;
+        }
+    }
+    putc('"', fp);
+}
+
+/* Writes a probability; JSON has no NaN, so one would be null. */
+static void put_number(FILE *fp, double x)
+{
+    if (isfinite(x))
+        fprintf(fp, "%.6f", x);
+    else
+        fputs("null", fp);
+}
+
+/* Writes one result line. */
+static void put_result(FILE *fp, const json_t *id, const rg_bayes_result *res,
+                       const rg_clue *clues, bool explain)
+{
+    putc('{', fp);
+    if (id) {
+        fputs("\"id\":", fp);
+        if (json_is_string(id))
+            put_string(fp, json_string_value(id));
+        else
+            fprintf(fp, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        putc(',', fp);
+    }
+    fputs("\"spamicity\":", fp);
+    put_number(fp, res->spamicity);
+    fputs(",\"verdict\":", fp);
+    put_string(fp, rg_bayes_verdict_name(res->verdict));
+    if (explain) {
+        fputs(",\"clues\":[", fp);
+        for (size_t i = 0; i < res->nclues && i < EXPLAIN_CLUES; i++) {
+            fputs(i ? ",{\"token\":" : "{\"token\":", fp);
+            put_string(fp, clues[i].token);
+            fputs(",\"p\":", fp);
+            put_number(fp, clues[i].probability);
+            fprintf(fp, ",\"spam\":%" PRIu32 ",\"ham\":%" PRIu32 "}",
+                    clues[i].spam_count, clues[i].ham_count);
+        }
+        putc(']', fp);
+    }
+    fputs("}\n", fp);
+}
+
+/* Classifies every line, writing one result line per good input line. */
+static int classify_loop(rg_bayes *b, const char *url, reader *r, bool explain,
+                         uint64_t *bad)
+{
+    rg_clue clues[EXPLAIN_CLUES];
+    int ex = CLI_EX_OK;
+    parsed pc;
+
+    while (next_comment(r, NULL, &pc, bad, &ex) > 0) {
+        rg_bayes_result res;
+        int rc = rg_bayes_classify(b, &pc.c, &res, explain ? clues : NULL,
+                                   explain ? EXPLAIN_CLUES : 0);
+        if (rc == RG_OK)
+            put_result(stdout, pc.id, &res, clues, explain);
+        json_decref(pc.root);
+        if (rc != RG_OK && is_fatal(rc))
+            return model_error(url, rc);
+        if (rc != RG_OK) {
+            bad_line(r, NULL, rg_strerror(rc));
+            ++*bad;
+        }
+        /* Nobody reads the results any more (a closed pipe, a full
+         * disk): stop; main() reports it. */
+        if (ferror(stdout))
+            return CLI_EX_IOERR;
+    }
+    return ex;
+}
+
+static int run_classify(const cli_verb *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"explain", no_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL;
+    bool explain = false;
+    int c;
+
+    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'e':
+            explain = true;
+            break;
+        case 'h':
+            return cli_help(self);
+        default:
+            return cli_option_error(self, c, argv);
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(self, "wants at most one FILE, got %d",
+                               argc - optind);
+    const char *path = optind < argc ? argv[optind] : NULL;
+
+    reader r;
+    uint64_t size, bad = 0;
+    char *url = NULL;
+    rg_bayes *b = NULL;
+    int ex = open_all(self, db, path, true, &r, &size, &url, &b);
+    if (ex == CLI_EX_USAGE)
+        return ex;
+    if (ex == CLI_EX_OK) {
+        r.flush_stdout = true;
+        ex = classify_loop(b, url, &r, explain, &bad);
+    }
+    if (ex == CLI_EX_OK && bad > 0)
+        ex = CLI_EX_DATAERR;
+    rg_bayes_close(b);
+    free(url);
+    reader_close(&r);
+    return ex;
+}
+
+const cli_verb cli_verb_classify = {
+    "classify",
+    "score comments with the spam filter (JSON Lines in and out)",
+    "Usage: captcha-check classify [--db URL] [--explain] [FILE|-]\n"
+    "\n"
+    "Scores every comment of FILE (or standard input), one JSON object per\n"
+    "line as for train, and prints one line of JSON per good input line, in\n"
+    "order: {\"id\":...,\"spamicity\":0.981234,\"verdict\":\"spam\"}, with\n"
+    "the input's id when it has one; the verdict is ham, unsure or spam.\n"
+    "A bad line is reported as FILE:LINE on stderr and gets no output line.\n"
+    "\n"
+    "  --db URL     the model: sqlite:PATH, as for train; it must exist\n"
+    "  --explain    add \"clues\": the 10 tokens that weighed most, each\n"
+    "               {\"token\",\"p\",\"spam\",\"ham\"}\n"
+    "  -h, --help   show this help\n"
+    "\n"
+    "Exits 0 when every line was scored; 65 when some lines were bad; 64\n"
+    "usage error; 66 FILE unreadable; 74 model, read or write error; 70\n"
+    "internal error.\n",
+    run_classify,
+};
