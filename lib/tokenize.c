@@ -1471,17 +1471,16 @@ static void text_meta(tok *st)
     static const char *const counts[] = {"0", "1", "2", "3+"};
     size_t cased = st->upper + st->lower;
     phone_flush(st);
-    if (getenv("NO_LEN") == NULL)
-        ADD_NUM(st, "meta:len:", len_bucket(st->chars), false);
+    ADD_NUM(st, "meta:len:", len_bucket(st->chars), false);
     ADD_STR(st, "meta:links:", counts[st->links < 3 ? st->links : 3], false);
-    if (cased >= 4 && !getenv("NO_CAPS")) {
+    if (cased >= 4) {
         const char *caps = st->upper == 0              ? "none"
                            : st->upper * 4 < cased     ? "low"
                            : st->upper * 5 < cased * 3 ? "mid"
                                                        : "high";
         ADD_STR(st, "meta:caps:", caps, false);
     }
-    if (st->capwords && !getenv("NO_CAPS"))
+    if (st->capwords)
         ADD_STR(st,
                 "meta:capwords:", counts[st->capwords < 3 ? st->capwords : 3],
                 false);
