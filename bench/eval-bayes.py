@@ -6,7 +6,7 @@ and the SMS Spam Collection (../shared/data), for replyguard (in process
 with a memory: and a sqlite: model, and through the captcha-check CLI) and,
 in the same run, for bogofilter with its default settings. Prints one
 Markdown table per corpus, the speed ratios against bogofilter and the
-targets of issue 3, and writes them with ROC plots and every score to the
+filter's targets, and writes them with ROC plots and every score to the
 output directory. docs/evaluation.md says what it measures and why.
 
 Python 3 standard library only. Exits 0 when the run completed, whether or

@@ -192,7 +192,8 @@ int rg_bayes_learn_batch(rg_bayes *b, const rg_comment *comments,
         for (size_t t = 0; t < one.count; t++) {
             size_t len;
             const char *tok = rg__token_set_get(&one, t, &len);
-            long at = rg__token_set_add(&all, tok, len);
+            long at = rg__token_set_add_hashed(&all, tok, len,
+                                               rg__token_set_hash(&one, t));
             if (at < 0) {
                 rc = at == -1 ? RG_EFULL : RG_ENOMEM;
                 break;
@@ -490,7 +491,8 @@ int rg_bayes_classify_batch(rg_bayes *b, const rg_comment *comments, size_t n,
         for (size_t t = 0; t < one.count; t++) {
             size_t len;
             const char *tok = rg__token_set_get(&one, t, &len);
-            long at = rg__token_set_add(&sc->ts, tok, len);
+            long at = rg__token_set_add_hashed(&sc->ts, tok, len,
+                                               rg__token_set_hash(&one, t));
             if (at < 0) {
                 rc = RG_ENOMEM;
                 break;

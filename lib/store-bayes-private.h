@@ -40,7 +40,6 @@ typedef struct rg__count_map {
     size_t keys_len;     /* bytes in use, live or dead */
     size_t keys_room;    /* bytes allocated */
     size_t keys_dead;    /* bytes of removed keys, reclaimed by compaction */
-    uint8_t hash_key[crypto_shorthash_KEYBYTES];
 } rg__count_map;
 
 /*
@@ -55,7 +54,8 @@ void rg__count_map_free(rg__count_map *m);
 /* Removes every entry, keeping the slot table for reuse. */
 void rg__count_map_clear(rg__count_map *m);
 
-/* The hash of a token, to pass to the calls below. */
+/* The hash of a token, to pass to the calls below: rg__token_hash(), so a
+ * token set's stored hashes serve as well. */
 uint64_t rg__count_map_hash(const rg__count_map *m, const char *token,
                             size_t len);
 

@@ -61,7 +61,6 @@ void rg__count_map_init(rg__count_map *m, size_t max_entries)
 {
     memset(m, 0, sizeof *m);
     m->max_entries = max_entries;
-    randombytes_buf(m->hash_key, sizeof m->hash_key);
 }
 
 void rg__count_map_free(rg__count_map *m)
@@ -83,12 +82,8 @@ void rg__count_map_clear(rg__count_map *m)
 uint64_t rg__count_map_hash(const rg__count_map *m, const char *token,
                             size_t len)
 {
-    uint8_t h[crypto_shorthash_BYTES];
-    uint64_t v;
-
-    crypto_shorthash(h, (const unsigned char *)token, len, m->hash_key);
-    memcpy(&v, h, sizeof v);
-    return v;
+    (void)m;
+    return rg__token_hash(token, len);
 }
 
 static size_t home_of(const rg__count_map *m, uint64_t ref)
@@ -382,7 +377,7 @@ int rg__memory_model_lookup(rg__memory_model *mm, const rg__token_set *ts,
     for (size_t i = 0; i < ts->count; i++) {
         size_t len;
         const char *t = rg__token_set_get(ts, i, &len);
-        uint64_t h = rg__count_map_hash(&mm->map, t, len);
+        uint64_t h = rg__token_set_hash(ts, i);
         if (!rg__count_map_get(&mm->map, h, t, len, &counts[i]))
             counts[i] = (rg__counts){0, 0};
     }
@@ -423,12 +418,8 @@ int rg__memory_model_apply(rg__memory_model *mm, const rg__token_set *ts,
         if (!ch)
             return RG_ENOMEM;
     }
-    /* Hashing needs no lock, so it is done before taking one. */
-    for (size_t i = 0; i < ts->count; i++) {
-        size_t len;
-        const char *tok = rg__token_set_get(ts, i, &len);
-        ch[i].hash = rg__count_map_hash(m, tok, len);
-    }
+    for (size_t i = 0; i < ts->count; i++)
+        ch[i].hash = rg__token_set_hash(ts, i);
 
     pthread_rwlock_wrlock(&mm->lock);
     rc = rg__totals_add(&mm->totals, totals, &t);

@@ -43,6 +43,8 @@ struct rg__sqlite_model {
     sqlite3_stmt *get, *put, *del, *get_totals, *put_totals;
     rg__count_map cache; /* as of `version`; 0, 0 for absent tokens */
     bool have_totals;    /* totals and tokens hold as of `version` */
+    bool complete;       /* the cache holds every token of the file */
+    sqlite3_stmt *scan;
     rg__totals totals;
     uint64_t tokens;
     bool have_version;
@@ -56,6 +58,15 @@ static const char PUT_SQL[] =
     "ON CONFLICT(token) DO UPDATE SET spam = excluded.spam, "
     "ham = excluded.ham";
 static const char DEL_SQL[] = "DELETE FROM bayes_tokens WHERE token = ?1";
+static const char SCAN_SQL[] = "SELECT token, spam, ham FROM bayes_tokens";
+
+/*
+ * A cold point query costs about as much as reading ten rows in a scan.
+ * When a lookup misses at least a tenth as many tokens as the file holds
+ * (a batch of comments on a fresh handle, say), reading the whole table
+ * into the cache is the cheaper way, and later misses need no query.
+ */
+#define SCAN_RATIO 10
 static const char GET_TOTALS_SQL[] =
     "SELECT spam, ham, tokens, spam_words, ham_words FROM bayes_totals "
     "WHERE id = 0";
@@ -81,6 +92,7 @@ static void forget(rg__sqlite_model *sm)
 {
     rg__count_map_clear(&sm->cache);
     sm->have_totals = false;
+    sm->complete = false;
 }
 
 /*
@@ -189,8 +201,10 @@ static void remember(rg__sqlite_model *sm, uint64_t hash, const char *tok,
 
     if (rg__count_map_put(c, hash, tok, len, counts))
         return;
-    if (c->count >= c->max_entries)
+    if (c->count >= c->max_entries) {
         rg__count_map_clear(c);
+        sm->complete = false;
+    }
     if (rg__count_map_reserve(c, c->count + 1, len + 1) == RG_OK)
         rg__count_map_put(c, hash, tok, len, counts);
 }
@@ -202,10 +216,67 @@ static int counts_of(rg__sqlite_model *sm, uint64_t hash, const char *tok,
 {
     if (rg__count_map_get(&sm->cache, hash, tok, len, out))
         return !is_zero(*out);
+    if (sm->complete) {
+        *out = (rg__counts){0, 0};
+        return 0;
+    }
     int found = read_token(sm, tok, len, out);
     if (found >= 0)
         remember(sm, hash, tok, len, *out);
     return found;
+}
+
+/*
+ * Reads every row into the cache (inside the caller's transaction). False
+ * on failure, after which the cache is as good as before, just not
+ * complete.
+ */
+static bool scan_all(rg__sqlite_model *sm)
+{
+    sqlite3_stmt *st = sm->scan;
+    rg__count_map *c = &sm->cache;
+    bool ok = rg__count_map_reserve(c, (size_t)sm->tokens, 0) == RG_OK;
+    int step;
+
+    while (ok && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *tok = sqlite3_column_blob(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        sqlite3_int64 spam = sqlite3_column_int64(st, 1);
+        sqlite3_int64 ham = sqlite3_column_int64(st, 2);
+        if (len <= 0 || len > RG__TOKEN_LEN_MAX || spam < 0 ||
+            spam > UINT32_MAX || ham < 0 || ham > UINT32_MAX ||
+            (spam == 0 && ham == 0)) {
+            ok = false;
+            break;
+        }
+        rg__counts counts = {(uint32_t)spam, (uint32_t)ham};
+        uint64_t h = rg__token_hash(tok, (size_t)len);
+        if (!rg__count_map_put(c, h, tok, (size_t)len, counts) &&
+            (rg__count_map_reserve(c, c->count + 1, (size_t)len + 1) != RG_OK ||
+             !rg__count_map_put(c, h, tok, (size_t)len, counts)))
+            ok = false;
+    }
+    ok = ok && step == SQLITE_DONE;
+    sqlite3_reset(st);
+    sm->complete = ok;
+    return ok;
+}
+
+/* True when reading the whole table beats querying the tokens the cache
+ * lacks (see SCAN_RATIO). */
+static bool worth_scanning(rg__sqlite_model *sm, const rg__token_set *ts)
+{
+    if (sm->complete || sm->tokens >= CACHE_MAX)
+        return false;
+    size_t misses = 0;
+    rg__counts ignored;
+    for (size_t i = 0; i < ts->count; i++) {
+        size_t len;
+        const char *tok = rg__token_set_get(ts, i, &len);
+        misses += !rg__count_map_get(&sm->cache, rg__token_set_hash(ts, i), tok,
+                                     len, &ignored);
+    }
+    return (uint64_t)misses * SCAN_RATIO >= sm->tokens;
 }
 
 int rg__sqlite_model_lookup(rg__sqlite_model *sm, const rg__token_set *ts,
@@ -219,10 +290,13 @@ int rg__sqlite_model_lookup(rg__sqlite_model *sm, const rg__token_set *ts,
         return RG_ESTORE;
     if (!sync_version(sm) || !read_totals(sm))
         goto out;
+    /* A failed scan leaves the cache usable: fall back on point queries. */
+    if (worth_scanning(sm, ts))
+        scan_all(sm);
     for (size_t i = 0; i < ts->count; i++) {
         size_t len;
         const char *tok = rg__token_set_get(ts, i, &len);
-        uint64_t h = rg__count_map_hash(&sm->cache, tok, len);
+        uint64_t h = rg__token_set_hash(ts, i);
         if (counts_of(sm, h, tok, len, &counts[i]) < 0)
             goto out;
     }
@@ -307,7 +381,7 @@ int rg__sqlite_model_apply(rg__sqlite_model *sm, const rg__token_set *ts,
         const char *tok = rg__token_set_get(ts, i, &len);
         struct change *c = &ch[i];
 
-        c->hash = rg__count_map_hash(&sm->cache, tok, len);
+        c->hash = rg__token_set_hash(ts, i);
         if (counts_of(sm, c->hash, tok, len, &c->old) < 0) {
             rc = RG_ESTORE;
             goto out;
@@ -399,7 +473,7 @@ int rg__sqlite_model_open(rg__sqlite_model **out, sqlite3 *db)
         !prepare(db, "ROLLBACK", &sm->rollback) ||
         !prepare(db, "PRAGMA data_version", &sm->data_version) ||
         !prepare(db, GET_SQL, &sm->get) || !prepare(db, PUT_SQL, &sm->put) ||
-        !prepare(db, DEL_SQL, &sm->del) ||
+        !prepare(db, DEL_SQL, &sm->del) || !prepare(db, SCAN_SQL, &sm->scan) ||
         !prepare(db, GET_TOTALS_SQL, &sm->get_totals) ||
         !prepare(db, PUT_TOTALS_SQL, &sm->put_totals)) {
         rg__sqlite_model_close(sm);
@@ -421,6 +495,7 @@ void rg__sqlite_model_close(rg__sqlite_model *sm)
     sqlite3_finalize(sm->get);
     sqlite3_finalize(sm->put);
     sqlite3_finalize(sm->del);
+    sqlite3_finalize(sm->scan);
     sqlite3_finalize(sm->get_totals);
     sqlite3_finalize(sm->put_totals);
     rg__count_map_free(&sm->cache);

@@ -49,6 +49,14 @@ enum {
      * so that the set, not we, cuts it on a character boundary.
      */
     PART_MAX = RG__TOKEN_LEN_MAX + 4,
+    /*
+     * Bytes of a token that matter: the set cuts a longer one after at
+     * most RG__TOKEN_LEN_MAX bytes, looking at the byte after them to find
+     * a character boundary. Tokens are built only this far.
+     */
+    TOKEN_KEEP = RG__TOKEN_LEN_MAX + 1,
+    /* Longest prefix ("a:") and kind ("mail:dom:") of a token. */
+    HEAD_MAX = 24,
     /* Words taken from the path and query of one URL. */
     PATH_WORDS_MAX = 16,
     /* Pieces of a field tried as bare domains ("example.com"). */
@@ -114,9 +122,18 @@ typedef struct tok {
     char href[256];
     size_t href_len;
 
-    /* The previous word, for bigrams. */
-    char prev[PART_MAX];
-    size_t prev_len;
+    /* The token being built: the field's prefix, its kind, its text. */
+    char buf[HEAD_MAX + TOKEN_KEEP];
+
+    /*
+     * The bigram being built: the field's prefix, "bi:", then the previous
+     * word (prev_len bytes of it, 0 for none) and room for the next.
+     */
+    char bi[HEAD_MAX + TOKEN_KEEP];
+    size_t bi_head, prev_len;
+
+    /* Latin is in scripts: most words need not look. */
+    bool latin_listed;
 
     /* Bytes u8_casefold() may still be given (see split_text()). */
     size_t fold_budget;
@@ -191,33 +208,77 @@ static bool is_space(unsigned char c)
 /* Adding tokens                                                         */
 
 /*
- * Adds prefix + kind + text. Content tokens stop at the field's budget so
- * that its meta tokens, added last, always find room; meta tokens stop
- * only when the set is full.
+ * Copies n bytes where n is mostly a word's length: a few moves instead
+ * of a call to memcpy(), which costs more than such a copy itself.
  */
-static void add_token(tok *st, const char *kind, size_t kind_len,
-                      const char *text, size_t len, bool content)
+static inline void copy_short(char *d, const char *s, size_t n)
 {
-    long r;
+    if (n >= 8) {
+        if (n > 16) {
+            memcpy(d, s, n);
+            return;
+        }
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
+/*
+ * Adds a whole token. Content tokens stop at the field's budget so that
+ * its meta tokens, added last, always find room; meta tokens stop only
+ * when the set is full.
+ */
+static inline bool may_add(tok *st, bool content)
+{
     if (st->err)
-        return;
+        return false;
     if (content && st->ts->count >= st->stop) {
         st->ts->truncated = true;
+        return false;
+    }
+    return true;
+}
+
+static void set_add(tok *st, const char *token, size_t len)
+{
+    if (rg__token_set_add(st->ts, token, len) == -2)
+        st->err = RG_ENOMEM;
+}
+
+static inline void add_raw(tok *st, const char *token, size_t len,
+                           bool content)
+{
+    if (may_add(st, content))
+        set_add(st, token, len);
+}
+
+/*
+ * Adds prefix + kind + text, built in st->buf after the prefix that
+ * field_start() put there. Past TOKEN_KEEP bytes the set would cut the
+ * token anyway, so those bytes are not copied.
+ */
+static inline void add_token(tok *st, const char *kind, size_t kind_len,
+                             const char *text, size_t len, bool content)
+{
+    size_t head = st->prefix_len + kind_len;
+    if (!may_add(st, content))
+        return;
+    if (head == 0) {
+        set_add(st, text, len);
         return;
     }
-    if (st->prefix_len == 0 && kind_len == 0) {
-        r = rg__token_set_add(st->ts, text, len);
-    } else {
-        char buf[8 + 24 + PART_MAX];
-        if (len > PART_MAX)
-            len = PART_MAX;
-        memcpy(buf, st->prefix, st->prefix_len);
-        memcpy(buf + st->prefix_len, kind, kind_len);
-        memcpy(buf + st->prefix_len + kind_len, text, len);
-        r = rg__token_set_add(st->ts, buf, st->prefix_len + kind_len + len);
-    }
-    if (r == -2)
-        st->err = RG_ENOMEM;
+    if (len > TOKEN_KEEP - head)
+        len = TOKEN_KEEP - head;
+    memcpy(st->buf + st->prefix_len, kind, kind_len);
+    copy_short(st->buf + head, text, len);
+    set_add(st, st->buf, head + len);
 }
 
 /* The kind is always a string literal, so its length is known. */
@@ -286,17 +347,24 @@ static void phone_gap(tok *st)
         phone_flush(st);
 }
 
+/*
+ * "bi:previous word", built where field_start() put the prefix and "bi:"
+ * and the previous word was kept; only TOKEN_KEEP bytes of it matter.
+ */
 static void bigram(tok *st, const char *word, size_t len)
 {
+    size_t head = st->bi_head, keep = TOKEN_KEEP - head;
     if (st->prev_len) {
-        char buf[2 * PART_MAX + 1];
-        memcpy(buf, st->prev, st->prev_len);
-        buf[st->prev_len] = ' ';
-        memcpy(buf + st->prev_len + 1, word, len);
-        ADD(st, "bi:", buf, st->prev_len + 1 + len, true);
+        size_t at = head + st->prev_len, total = at + 1 + len;
+        if (at < TOKEN_KEEP) {
+            st->bi[at] = ' ';
+            copy_short(st->bi + at + 1, word,
+                       len < TOKEN_KEEP - at - 1 ? len : TOKEN_KEEP - at - 1);
+        }
+        add_raw(st, st->bi, total < TOKEN_KEEP ? total : TOKEN_KEEP, true);
     }
-    memcpy(st->prev, word, len);
-    st->prev_len = len;
+    st->prev_len = len < keep ? len : keep;
+    copy_short(st->bi + head, word, st->prev_len);
 }
 
 /* -------------------------------------------------------------------- */
@@ -584,55 +652,79 @@ static void bare_host(tok *st, const char *p, size_t n)
 /* -------------------------------------------------------------------- */
 /* Words                                                                 */
 
+/*
+ * A word being read. It is a slice of the text, except that a ’ inside it
+ * stands for ' (straighten() writes it so at the end).
+ */
 typedef struct word {
-    char text[PART_MAX];
-    size_t len;    /* bytes in text (a longer word stops being stored) */
-    size_t chars;  /* code points */
-    size_t digits; /* ASCII digits */
+    const char *start; /* where it starts in the text */
+    size_t chars;      /* code points */
+    size_t digits;     /* ASCII digits */
     const uc_script_t *script;
     bool mixed;
+    bool curly; /* it has a ’ */
 } word;
 
 static void word_clear(word *w)
 {
-    w->len = w->chars = w->digits = 0;
+    w->chars = w->digits = 0;
     w->script = NULL;
-    w->mixed = false;
+    w->mixed = w->curly = false;
 }
 
-/* Appends n bytes that are `chars` code points. */
-static void word_put(word *w, const char *s, size_t n, size_t chars)
+/*
+ * The word s[0..n) with each ’ written ', cut to PART_MAX bytes (the set
+ * sees the word is too long and cuts it on a character boundary). A UTF-8
+ * lead byte never occurs inside a character, so E2 80 99 is always a ’.
+ */
+static size_t straighten(char *out, const char *s, size_t n)
 {
-    if (w->len + n <= sizeof w->text) {
-        memcpy(w->text + w->len, s, n);
-        w->len += n;
-    } else {
-        /* Keep what fits: the set sees the word is too long and cuts it. */
-        size_t room = sizeof w->text - w->len;
-        memcpy(w->text + w->len, s, room < n ? room : n);
-        w->len = sizeof w->text;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < PART_MAX;) {
+        if ((unsigned char)s[i] == 0xe2 && n - i >= 3 &&
+            (unsigned char)s[i + 1] == 0x80 && (unsigned char)s[i + 2] == 0x99) {
+            out[o++] = '\'';
+            i += 3;
+        } else {
+            out[o++] = s[i++];
+        }
     }
-    w->chars += chars;
+    return o;
 }
 
 /*
  * Runs of 9 to 15 digits inside a word that is not only digits, like
  * "08452810075over18": a phone number with text glued on.
  */
-static void digit_runs(tok *st, const word *w)
+static void digit_runs(tok *st, const char *text, size_t len)
 {
     size_t run = 0;
-    for (size_t i = 0; i <= w->len; i++) {
-        if (i < w->len && is_digit((unsigned char)w->text[i])) {
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && is_digit((unsigned char)text[i])) {
             run++;
             continue;
         }
         if (run >= PHONE_MIN && run <= PHONE_MAX) {
             ADD(st, "num:phone", "", 0, true);
-            ADD(st, "num:pre:", w->text + i - run, 3, true);
+            ADD(st, "num:pre:", text + i - run, 3, true);
         }
         run = 0;
     }
+}
+
+/* Adds a script to those of the field, which keeps at most three. */
+static void script_list(tok *st, const uc_script_t *sc)
+{
+    size_t i = 0;
+    while (i < st->nscripts && st->scripts[i] != sc)
+        i++;
+    if (i == st->nscripts) {
+        if (st->nscripts == sizeof st->scripts / sizeof st->scripts[0])
+            return;
+        st->scripts[st->nscripts++] = sc;
+    }
+    if (sc == script_latin)
+        st->latin_listed = true;
 }
 
 static void script_seen(tok *st, word *w, const uc_script_t *sc)
@@ -647,11 +739,18 @@ static void script_seen(tok *st, word *w, const uc_script_t *sc)
         w->script = sc;
     else if (w->script != sc)
         w->mixed = true;
-    for (size_t i = 0; i < st->nscripts; i++)
-        if (st->scripts[i] == sc)
-            return;
-    if (st->nscripts < sizeof st->scripts / sizeof st->scripts[0])
-        st->scripts[st->nscripts++] = sc;
+    script_list(st, sc);
+}
+
+/* script_seen() for ASCII letters, in a word not yet known to be Latin. */
+static inline void latin_seen(tok *st, word *w)
+{
+    if (!w->script)
+        w->script = script_latin;
+    else
+        w->mixed = true;
+    if (!st->latin_listed)
+        script_list(st, script_latin);
 }
 
 /*
@@ -673,25 +772,36 @@ static size_t prefix_bytes(const char *text, size_t len)
     return i;
 }
 
-static void word_end(tok *st, word *w)
+/* The word that ends at end: its tokens. */
+static void word_end(tok *st, word *w, const char *end)
 {
+    char buf[PART_MAX];
     if (w->chars == 0)
         return;
+    const char *text = w->start;
+    size_t raw = (size_t)(end - text), len = raw < PART_MAX ? raw : PART_MAX;
+    if (w->curly) {
+        len = straighten(buf, text, raw);
+        text = buf;
+    }
     bool number = w->digits == w->chars;
     if (!number && w->digits >= PHONE_MIN)
-        digit_runs(st, w);
+        digit_runs(st, text, len);
     if (w->chars >= 2) {
-        ADD(st, "", w->text, w->len, true);
+        ADD(st, "", text, len, true);
+        /* A word of as many bytes as characters is ASCII. */
         if (!number && w->chars > PREFIX_CHARS)
-            ADD(st, "pre:", w->text, prefix_bytes(w->text, w->len), true);
+            ADD(st, "pre:", text,
+                raw == w->chars ? PREFIX_CHARS : prefix_bytes(text, len),
+                true);
         if (number)
             ADD_NUM(st, "num:len", w->digits < 12 ? w->digits : 12, true);
         if (bigrams_enabled)
-            bigram(st, w->text, w->len);
+            bigram(st, text, len);
     }
     if (number)
-        phone_digits(st, w->text, w->len);
-    else
+        phone_digits(st, text, len);
+    else if (st->phone_open)
         phone_flush(st);
     if (w->mixed)
         st->mixed++;
@@ -737,6 +847,30 @@ static void symbol(tok *st, const char *s, size_t n, size_t i, size_t len,
     }
 }
 
+/* ASCII bytes by what words() does with them. */
+enum { A_ALNUM = 1, A_DIGIT = 2 };
+
+static const unsigned char ascii_class[256] = {
+    ['0'] = A_ALNUM | A_DIGIT, ['1'] = A_ALNUM | A_DIGIT,
+    ['2'] = A_ALNUM | A_DIGIT, ['3'] = A_ALNUM | A_DIGIT,
+    ['4'] = A_ALNUM | A_DIGIT, ['5'] = A_ALNUM | A_DIGIT,
+    ['6'] = A_ALNUM | A_DIGIT, ['7'] = A_ALNUM | A_DIGIT,
+    ['8'] = A_ALNUM | A_DIGIT, ['9'] = A_ALNUM | A_DIGIT,
+    ['a'] = A_ALNUM, ['b'] = A_ALNUM, ['c'] = A_ALNUM, ['d'] = A_ALNUM,
+    ['e'] = A_ALNUM, ['f'] = A_ALNUM, ['g'] = A_ALNUM, ['h'] = A_ALNUM,
+    ['i'] = A_ALNUM, ['j'] = A_ALNUM, ['k'] = A_ALNUM, ['l'] = A_ALNUM,
+    ['m'] = A_ALNUM, ['n'] = A_ALNUM, ['o'] = A_ALNUM, ['p'] = A_ALNUM,
+    ['q'] = A_ALNUM, ['r'] = A_ALNUM, ['s'] = A_ALNUM, ['t'] = A_ALNUM,
+    ['u'] = A_ALNUM, ['v'] = A_ALNUM, ['w'] = A_ALNUM, ['x'] = A_ALNUM,
+    ['y'] = A_ALNUM, ['z'] = A_ALNUM, ['A'] = A_ALNUM, ['B'] = A_ALNUM,
+    ['C'] = A_ALNUM, ['D'] = A_ALNUM, ['E'] = A_ALNUM, ['F'] = A_ALNUM,
+    ['G'] = A_ALNUM, ['H'] = A_ALNUM, ['I'] = A_ALNUM, ['J'] = A_ALNUM,
+    ['K'] = A_ALNUM, ['L'] = A_ALNUM, ['M'] = A_ALNUM, ['N'] = A_ALNUM,
+    ['O'] = A_ALNUM, ['P'] = A_ALNUM, ['Q'] = A_ALNUM, ['R'] = A_ALNUM,
+    ['S'] = A_ALNUM, ['T'] = A_ALNUM, ['U'] = A_ALNUM, ['V'] = A_ALNUM,
+    ['W'] = A_ALNUM, ['X'] = A_ALNUM, ['Y'] = A_ALNUM, ['Z'] = A_ALNUM,
+};
+
 /*
  * Splits folded text into words at every character that is not a letter,
  * digit or (inside a word) a combining mark; an apostrophe between letters
@@ -752,6 +886,29 @@ static void words(tok *st, const char *s, size_t n)
         ucs4_t cp = (unsigned char)s[i];
         int len = 1;
         uint32_t cat;
+        if (ascii_class[cp] & A_ALNUM) {
+            /* A run of ASCII letters and digits, the common case, whole. */
+            size_t j = i, digits = 0;
+            unsigned cl = ascii_class[cp];
+            if (bangs | quests) {
+                punct_run(st, '!', bangs);
+                punct_run(st, '?', quests);
+                bangs = quests = 0;
+            }
+            do {
+                digits += cl >> 1;
+            } while (++j < n &&
+                     ((cl = ascii_class[(unsigned char)s[j]]) & A_ALNUM));
+            if (digits < j - i && w.script != script_latin)
+                latin_seen(st, &w);
+            if (!w.chars)
+                w.start = s + i;
+            w.chars += j - i;
+            w.digits += digits;
+            after_digit = is_digit((unsigned char)s[j - 1]);
+            i = j;
+            continue;
+        }
         if (cp != '!' && bangs) {
             punct_run(st, '!', bangs);
             bangs = 0;
@@ -760,27 +917,15 @@ static void words(tok *st, const char *s, size_t n)
             punct_run(st, '?', quests);
             quests = 0;
         }
-        if (cp < 0x80 && is_alnum((unsigned char)cp)) {
-            /* A run of ASCII letters and digits, the common case, whole. */
-            size_t j = i, digits = 0;
-            do
-                digits += is_digit((unsigned char)s[j]);
-            while (++j < n && is_alnum((unsigned char)s[j]));
-            if (digits < j - i && w.script != script_latin)
-                script_seen(st, &w, script_latin);
-            word_put(&w, s + i, j - i, j - i);
-            w.digits += digits;
-            after_digit = is_digit((unsigned char)s[j - 1]);
-            i = j;
-            continue;
-        }
         if (cp >= 0x80)
             len = u8_mbtouc_unsafe(&cp, (const uint8_t *)s + i, n - i);
         wclass wc = word_class(cp, &cat);
         if (wc == W_LETTER || wc == W_NUMBER || (wc == W_MARK && w.chars)) {
             if (wc == W_LETTER)
                 script_seen(st, &w, uc_script(cp));
-            word_put(&w, s + i, (size_t)len, 1);
+            if (!w.chars)
+                w.start = s + i;
+            w.chars++;
         } else if ((cp == '\'' || cp == 0x2019) && w.chars && w.digits == 0 &&
                    i + (size_t)len < n) {
             /* Inside a word only: "don't", "it’s". */
@@ -789,12 +934,14 @@ static void words(tok *st, const char *s, size_t n)
             if (next >= 0x80)
                 u8_mbtouc_unsafe(&next, (const uint8_t *)s + i + len,
                                  n - i - (size_t)len);
-            if (word_class(next, &next_cat) == W_LETTER)
-                word_put(&w, "'", 1, 1);
-            else
-                word_end(st, &w);
+            if (word_class(next, &next_cat) == W_LETTER) {
+                w.chars++;
+                w.curly |= cp == 0x2019;
+            } else {
+                word_end(st, &w, s + i);
+            }
         } else {
-            word_end(st, &w);
+            word_end(st, &w, s + i);
             if (cp == '!')
                 bangs++;
             else if (cp == '?')
@@ -809,7 +956,7 @@ static void words(tok *st, const char *s, size_t n)
         after_digit = false;
         i += (size_t)len;
     }
-    word_end(st, &w);
+    word_end(st, &w, s + n);
     punct_run(st, '!', bangs);
     punct_run(st, '?', quests);
 }
@@ -1507,6 +1654,11 @@ static void field_start(tok *st, const char *prefix, size_t budget)
     st->nscripts = 0;
     st->phone_open = false;
     st->href_len = st->prev_len = 0;
+    st->latin_listed = false;
+    memcpy(st->buf, prefix, st->prefix_len);
+    memcpy(st->bi, prefix, st->prefix_len);
+    memcpy(st->bi + st->prefix_len, "bi:", 3);
+    st->bi_head = st->prefix_len + 3;
 }
 
 /* The length of a field read up to max bytes, cut on a character start. */

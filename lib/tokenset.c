@@ -2,7 +2,8 @@
  * Token sets: an arena of NUL-terminated strings with an open-addressing
  * index for duplicates. Tokens come from untrusted comments, so the index
  * hashes them with SipHash (crypto_shorthash) under a key chosen once per
- * process: nobody can craft tokens that all land in one chain.
+ * process: nobody can craft tokens that all land in one chain. The hash is
+ * kept with each token for the model's tables, which use the same key.
  */
 #include "tokenset.h"
 
@@ -19,10 +20,11 @@ static void make_hash_key(void)
     randombytes_buf(hash_key, sizeof hash_key);
 }
 
-static uint64_t hash_of(const char *token, size_t len)
+uint64_t rg__token_hash(const char *token, size_t len)
 {
     uint8_t h[crypto_shorthash_BYTES];
     uint64_t v;
+    pthread_once(&hash_key_once, make_hash_key);
     crypto_shorthash(h, (const uint8_t *)token, len, hash_key);
     memcpy(&v, h, sizeof v);
     return v;
@@ -32,7 +34,6 @@ void rg__token_set_init(rg__token_set *ts, size_t limit)
 {
     memset(ts, 0, sizeof *ts);
     ts->limit = limit;
-    pthread_once(&hash_key_once, make_hash_key);
 }
 
 void rg__token_set_clear(rg__token_set *ts)
@@ -49,6 +50,7 @@ void rg__token_set_free(rg__token_set *ts)
     free(ts->text);
     free(ts->offset);
     free(ts->len);
+    free(ts->hash);
     free(ts->slots);
     memset(ts, 0, sizeof *ts);
 }
@@ -88,7 +90,7 @@ long rg__token_set_find(const rg__token_set *ts, const char *token, size_t len)
     len = cut(token, len);
     if (!ts->nslots)
         return -1;
-    uint32_t v = ts->slots[probe(ts, hash_of(token, len), token, len)];
+    uint32_t v = ts->slots[probe(ts, rg__token_hash(token, len), token, len)];
     return v ? (long)(v - 1) : -1;
 }
 
@@ -102,7 +104,7 @@ static bool grow_index(rg__token_set *ts)
     if (!slots)
         return false;
     for (size_t i = 0; i < ts->count; i++) {
-        size_t s = hash_of(ts->text + ts->offset[i], ts->len[i]) & (nslots - 1);
+        size_t s = ts->hash[i] & (nslots - 1);
         while (slots[s])
             s = (s + 1) & (nslots - 1);
         slots[s] = (uint32_t)i + 1;
@@ -125,6 +127,10 @@ static bool reserve(rg__token_set *ts, size_t len)
         if (!lens)
             return false;
         ts->len = lens;
+        uint64_t *hash = realloc(ts->hash, room * sizeof *hash);
+        if (!hash)
+            return false;
+        ts->hash = hash;
         ts->room = room;
     }
     if (ts->text_len + len + 1 > ts->text_room) {
@@ -143,8 +149,14 @@ static bool reserve(rg__token_set *ts, size_t len)
 long rg__token_set_add(rg__token_set *ts, const char *token, size_t len)
 {
     len = cut(token, len);
+    return rg__token_set_add_hashed(ts, token, len, rg__token_hash(token, len));
+}
+
+long rg__token_set_add_hashed(rg__token_set *ts, const char *token,
+                              size_t len, uint64_t hash)
+{
     /* One hash per token: it finds a duplicate and places a new one. */
-    uint64_t hash = hash_of(token, len);
+    len = cut(token, len);
     if (ts->nslots) {
         uint32_t v = ts->slots[probe(ts, hash, token, len)];
         if (v)
@@ -160,6 +172,7 @@ long rg__token_set_add(rg__token_set *ts, const char *token, size_t len)
     uint32_t i = (uint32_t)ts->count++;
     ts->offset[i] = (uint32_t)ts->text_len;
     ts->len[i] = (uint8_t)len;
+    ts->hash[i] = hash;
     memcpy(ts->text + ts->text_len, token, len);
     ts->text[ts->text_len + len] = '\0';
     ts->text_len += len + 1;

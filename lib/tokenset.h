@@ -17,12 +17,21 @@ typedef struct rg__token_set {
     size_t text_len, text_room;
     uint32_t *offset; /* where token i starts in text */
     uint8_t *len;     /* its length */
+    uint64_t *hash;   /* its rg__token_hash() */
     size_t count, room;
     uint32_t *slots;  /* open addressing: token index + 1, or 0 */
     size_t nslots;
     size_t limit;     /* most tokens kept; later ones are dropped */
     bool truncated;   /* some were dropped */
 } rg__token_set;
+
+/*
+ * The keyed hash (SipHash, under a random key chosen once per process) of
+ * a token, already cut to RG__TOKEN_LEN_MAX. Every table of tokens uses
+ * it, so a token is hashed once however many tables it passes through.
+ * Call rg__ensure_init() before the first use.
+ */
+uint64_t rg__token_hash(const char *token, size_t len);
 
 /* An empty set keeping at most `limit` tokens. */
 void rg__token_set_init(rg__token_set *ts, size_t limit);
@@ -39,6 +48,10 @@ void rg__token_set_free(rg__token_set *ts);
  */
 long rg__token_set_add(rg__token_set *ts, const char *token, size_t len);
 
+/* rg__token_set_add() for a token whose rg__token_hash() is known. */
+long rg__token_set_add_hashed(rg__token_set *ts, const char *token,
+                              size_t len, uint64_t hash);
+
 /* The index of a token, or -1. */
 long rg__token_set_find(const rg__token_set *ts, const char *token,
                         size_t len);
@@ -50,6 +63,12 @@ static inline const char *rg__token_set_get(const rg__token_set *ts,
     if (len)
         *len = ts->len[i];
     return ts->text + ts->offset[i];
+}
+
+/* The rg__token_hash() of token i. */
+static inline uint64_t rg__token_set_hash(const rg__token_set *ts, size_t i)
+{
+    return ts->hash[i];
 }
 
 #endif

@@ -2096,6 +2096,50 @@ START_TEST(sqlite_bayes_two_handles)
 }
 END_TEST
 
+/* A fresh handle answers a few tokens with point queries and many by
+ * reading the whole table; both give the same counts. */
+START_TEST(sqlite_bayes_scan_or_query)
+{
+    rg_store *w = open_backend(SQLITE, 0);
+    rg__token_set ts;
+
+    rg__token_set_init(&ts, SIZE_MAX);
+    add_range(&ts, "t", 0, 5000);
+    ck_assert_int_eq(
+        apply_same(w, &ts, 2, 1, (rg__totals_delta){.spam = 2, .ham = 1}),
+        RG_OK);
+    rg__token_set_free(&ts);
+
+    for (int many = 0; many < 2; many++) {
+        rg_store *r = open_backend(SQLITE, 1);
+        rg__totals t;
+        /* 100 misses query; 1000 are worth a scan (see SCAN_RATIO). */
+        uint32_t n = many ? 1000 : 100;
+        rg__token_set_init(&ts, SIZE_MAX);
+        add_range(&ts, "t", 4950, n); /* the last 50 exist */
+        rg__counts *c = calloc(n, sizeof *c);
+        ck_assert_int_eq(r->ops->bayes_lookup(r, &ts, c, &t), RG_OK);
+        for (uint32_t i = 0; i < n; i++) {
+            bool present = 4950 + i < 5000;
+            ck_assert_uint_eq(c[i].spam, present ? 2 : 0);
+            ck_assert_uint_eq(c[i].ham, present ? 1 : 0);
+        }
+        ck_assert_uint_eq(t.spam, 2);
+        ck_counts(r, "t17", 2, 1);
+        ck_counts(r, "absent", 0, 0);
+        /* A commit elsewhere is seen, scanned or not. */
+        teach(w, "absent", true, 1);
+        ck_counts(r, "absent", 1, 0);
+        teach(w, "absent", true, -1);
+        ck_counts(r, "absent", 0, 0);
+        free(c);
+        rg__token_set_free(&ts);
+        rg_store_close(r);
+    }
+    rg_store_close(w);
+}
+END_TEST
+
 /* Another process trains; this one's warm cache notices at once. */
 START_TEST(sqlite_bayes_forked_trainer)
 {
@@ -2580,6 +2624,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, sqlite_spend_fails);
     tcase_add_test(tc, sqlite_bayes_survives_reopen);
     tcase_add_test(tc, sqlite_bayes_two_handles);
+    tcase_add_test(tc, sqlite_bayes_scan_or_query);
     tcase_add_test(tc, sqlite_bayes_forked_trainer);
     tcase_add_test(tc, sqlite_bayes_readers_not_blocked);
     tcase_add_test(tc, sqlite_bayes_killed_trainer);

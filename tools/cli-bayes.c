@@ -61,6 +61,9 @@ typedef struct reader {
     int fd;
     const char *name;  /* for messages: the path, or "<stdin>" */
     bool flush_stdout; /* fflush(stdout) before each read */
+    /* Called before each read, which may wait for more input. */
+    void (*before_read)(void *arg);
+    void *before_read_arg;
     char *chunk;       /* CHUNK_BYTES */
     size_t start, end; /* unread bytes in chunk */
     bool eof;
@@ -74,6 +77,8 @@ typedef struct reader {
 /* Reads the next chunk; false with errno set on a read error. */
 static bool reader_fill(reader *r)
 {
+    if (r->before_read)
+        r->before_read(r->before_read_arg);
     if (r->flush_stdout)
         fflush(stdout); /* errors are seen by ferror() later */
     for (;;) {
@@ -910,32 +915,123 @@ static void put_result(FILE *fp, const json_t *id, const rg_bayes_result *res,
     fputs("}\n", fp);
 }
 
-/* Classifies every line, writing one result line per good input line. */
+/* Most comments scored in one call; see classify_loop(). */
+#define CLASSIFY_BATCH 256
+
+typedef struct pending {
+    parsed items[CLASSIFY_BATCH];
+    rg_comment comments[CLASSIFY_BATCH];
+    rg_bayes_result results[CLASSIFY_BATCH];
+    uint64_t lineno[CLASSIFY_BATCH];
+    size_t n;
+} pending;
+
+/*
+ * Scores and prints the pending comments, in order. Returns CLI_EX_OK or
+ * the exit status of a fatal error.
+ */
+static int pending_flush(rg_bayes *b, const char *url, reader *r, pending *pd,
+                         uint64_t *bad)
+{
+    int rc = rg_bayes_classify_batch(b, pd->comments, pd->n, pd->results);
+    int ex = CLI_EX_OK;
+
+    for (size_t i = 0; i < pd->n; i++) {
+        /* A batch that failed is retried comment by comment, so a comment
+         * the filter refuses is reported on its own line. */
+        int one = rc == RG_OK ? RG_OK
+                              : rg_bayes_classify(b, &pd->comments[i],
+                                                  &pd->results[i], NULL, 0);
+        if (one == RG_OK) {
+            put_result(stdout, pd->items[i].id, &pd->results[i], NULL, false);
+        } else if (is_fatal(one)) {
+            ex = model_error(url, one);
+        } else if (ex == CLI_EX_OK) {
+            cli_error("%s:%" PRIu64 ": %s", r->name, pd->lineno[i],
+                      rg_strerror(one));
+            ++*bad;
+        }
+        json_decref(pd->items[i].root);
+        if (ex != CLI_EX_OK)
+            for (size_t j = i + 1; j < pd->n; j++)
+                json_decref(pd->items[j].root);
+        if (ex != CLI_EX_OK)
+            break;
+    }
+    pd->n = 0;
+    return ex;
+}
+
+/* What a pending batch needs to be scored from inside the reader. */
+typedef struct classify_ctx {
+    rg_bayes *b;
+    const char *url;
+    reader *r;
+    pending *pd;
+    uint64_t *bad;
+    int ex; /* the first fatal exit status, or CLI_EX_OK */
+} classify_ctx;
+
+/* The reader is about to wait for input: answer what was read so far. */
+static void flush_before_read(void *arg)
+{
+    classify_ctx *cx = arg;
+    if (cx->pd->n > 0 && cx->ex == CLI_EX_OK)
+        cx->ex = pending_flush(cx->b, cx->url, cx->r, cx->pd, cx->bad);
+}
+
+/*
+ * Classifies every line, writing one result line per good input line.
+ *
+ * Comments are scored in batches (one read of the model per batch, which
+ * with sqlite: is one transaction and, on a cold cache, one scan instead
+ * of a query per token), but never wait for a batch to fill: the batch is
+ * scored before the reader waits for more input, so a program that writes
+ * one line and waits still gets its answer at once. With --explain every
+ * comment is scored alone, for its clues.
+ */
 static int classify_loop(rg_bayes *b, const char *url, reader *r, bool explain,
                          uint64_t *bad)
 {
     rg_clue clues[EXPLAIN_CLUES];
+    static pending pd;
+    classify_ctx cx = {b, url, r, &pd, bad, CLI_EX_OK};
     int ex = CLI_EX_OK;
     parsed pc;
 
-    while (next_comment(r, NULL, &pc, bad, &ex) > 0) {
-        rg_bayes_result res;
-        int rc = rg_bayes_classify(b, &pc.c, &res, explain ? clues : NULL,
-                                   explain ? EXPLAIN_CLUES : 0);
-        if (rc == RG_OK)
-            put_result(stdout, pc.id, &res, clues, explain);
-        json_decref(pc.root);
-        if (rc != RG_OK && is_fatal(rc))
-            return model_error(url, rc);
-        if (rc != RG_OK) {
-            bad_line(r, NULL, rg_strerror(rc));
-            ++*bad;
+    r->before_read = flush_before_read;
+    r->before_read_arg = &cx;
+    while (cx.ex == CLI_EX_OK && next_comment(r, NULL, &pc, bad, &ex) > 0) {
+        if (!explain) {
+            pd.items[pd.n] = pc;
+            pd.comments[pd.n] = pc.c;
+            pd.lineno[pd.n] = r->lineno;
+            if (++pd.n == CLASSIFY_BATCH)
+                flush_before_read(&cx);
+        } else {
+            rg_bayes_result res;
+            int rc = rg_bayes_classify(b, &pc.c, &res, clues, EXPLAIN_CLUES);
+            if (rc == RG_OK)
+                put_result(stdout, pc.id, &res, clues, explain);
+            json_decref(pc.root);
+            if (rc != RG_OK && is_fatal(rc))
+                return model_error(url, rc);
+            if (rc != RG_OK) {
+                bad_line(r, NULL, rg_strerror(rc));
+                ++*bad;
+            }
         }
         /* Nobody reads the results any more (a closed pipe, a full
          * disk): stop; main() reports it. */
         if (ferror(stdout))
-            return CLI_EX_IOERR;
+            break;
     }
+    flush_before_read(&cx);
+    r->before_read = NULL;
+    if (cx.ex != CLI_EX_OK)
+        return cx.ex;
+    if (ferror(stdout))
+        return CLI_EX_IOERR;
     return ex;
 }
 
