@@ -36,13 +36,24 @@ void rg__token_set_init(rg__token_set *ts, size_t limit)
     ts->limit = limit;
 }
 
+static size_t probe(const rg__token_set *ts, uint64_t hash, const char *token,
+                    size_t len);
+
 void rg__token_set_clear(rg__token_set *ts)
 {
+    /*
+     * Empty only the slots in use, last token first: a set reused for one
+     * short comment after a long one would otherwise wipe its whole index
+     * each time. Going backwards keeps every probe intact while it is
+     * needed, since a token's probe passes only slots of earlier tokens.
+     */
+    for (size_t i = ts->count; i-- > 0;) {
+        const char *tok = ts->text + ts->offset[i];
+        ts->slots[probe(ts, ts->hash[i], tok, ts->len[i])] = 0;
+    }
     ts->text_len = 0;
     ts->count = 0;
     ts->truncated = false;
-    if (ts->slots)
-        memset(ts->slots, 0, ts->nslots * sizeof *ts->slots);
 }
 
 void rg__token_set_free(rg__token_set *ts)
@@ -152,8 +163,8 @@ long rg__token_set_add(rg__token_set *ts, const char *token, size_t len)
     return rg__token_set_add_hashed(ts, token, len, rg__token_hash(token, len));
 }
 
-long rg__token_set_add_hashed(rg__token_set *ts, const char *token,
-                              size_t len, uint64_t hash)
+long rg__token_set_add_hashed(rg__token_set *ts, const char *token, size_t len,
+                              uint64_t hash)
 {
     /* One hash per token: it finds a duplicate and places a new one. */
     len = cut(token, len);

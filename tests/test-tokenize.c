@@ -426,6 +426,57 @@ START_TEST(test_null_arguments)
 }
 END_TEST
 
+/*
+ * Plain ASCII text, without markup or references, has a fast path of its
+ * own; "&#32;" at the end is a space too, but takes the slow one. Both
+ * must give the same tokens in the same order.
+ */
+static const char *const plain_bodies[] = {
+    "FREE entry in 2 a wkly comp to win FA Cup final tkts 21st May 2005. "
+    "Text FA to 87121 to receive entry question(std txt rate)T's apply "
+    "08452810075over18's",
+    "URGENT! You have WON a 1 week FREE membership in our $100,000 prize "
+    "Jackpot!!! 50% off, ABC DEF GHIJ kLMN OPq",
+    "Call 0800 123-4567 now or (020) 7946 0958 or +44.20.7946.0958 / 12",
+    "see http://shop.example.co.uk/win or www.example.com/x?y=z, mail "
+    "me@example.org. http://bank.example@evil.example:8080/p fine.so",
+    "don't it's rock'n'roll 'quoted' o' 1'2 ok... why?!?! wait?? no!! x",
+    "tab\there\x01mark\x7f"
+    "del\r\nline\v\f end",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
+    "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc "
+    "x1234567890123y 123456789012345678 WWW.EXAMPLE.NET",
+    "",
+};
+
+static void same_tokens(const rg__token_set *a, const rg__token_set *b)
+{
+    ck_assert_uint_eq(a->count, b->count);
+    for (size_t i = 0; i < a->count; i++)
+        ck_assert_str_eq(rg__token_set_get(a, i, NULL),
+                         rg__token_set_get(b, i, NULL));
+}
+
+START_TEST(test_plain_path)
+{
+    char plain[512], slow[512];
+    rg__token_set a, b;
+    snprintf(plain, sizeof plain, "%s ", plain_bodies[_i]);
+    snprintf(slow, sizeof slow, "%s&#32;", plain_bodies[_i]);
+    rg__token_set_init(&a, RG__COMMENT_TOKENS_MAX);
+    rg__token_set_init(&b, RG__COMMENT_TOKENS_MAX);
+    tokenize(NULL, NULL, NULL, plain, &a);
+    tokenize(NULL, NULL, NULL, slow, &b);
+    same_tokens(&a, &b);
+    tokenize(plain, NULL, NULL, "x", &a);
+    tokenize(slow, NULL, NULL, "x", &b);
+    same_tokens(&a, &b);
+    rg__token_set_free(&a);
+    rg__token_set_free(&b);
+}
+END_TEST
+
 START_TEST(test_small_sets)
 {
     /* Whatever the limit, the set holds no more, and nothing breaks. */
@@ -591,6 +642,8 @@ Suite *tokenize_suite(void)
     tcase_add_test(tc, test_long_word_cut);
     tcase_add_test(tc, test_null_arguments);
     tcase_add_test(tc, test_small_sets);
+    tcase_add_loop_test(tc, test_plain_path, 0,
+                        (int)(sizeof plain_bodies / sizeof plain_bodies[0]));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bounds");
