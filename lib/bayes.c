@@ -139,10 +139,15 @@ static bool comment_valid(const rg_comment *c)
     return c && c->size >= sizeof(rg_comment);
 }
 
-/* True for a once-per-comment feature ("meta:len:5", "a:meta:none"). */
+/*
+ * True for a once-per-comment feature: "meta:len:5" in the body, or behind
+ * a field's two-character prefix, "a:meta:none" (docs/bayes.md).
+ */
 static bool is_meta(const char *token)
 {
-    return strstr(token, "meta:") != NULL;
+    if (token[0] && token[1] == ':')
+        token += 2;
+    return strncmp(token, "meta:", 5) == 0;
 }
 
 /* The tokens of a set that are content, not per-comment features. */

@@ -42,14 +42,19 @@ static size_t probe(const rg__token_set *ts, uint64_t hash, const char *token,
 void rg__token_set_clear(rg__token_set *ts)
 {
     /*
-     * Empty only the slots in use, last token first: a set reused for one
-     * short comment after a long one would otherwise wipe its whole index
-     * each time. Going backwards keeps every probe intact while it is
-     * needed, since a token's probe passes only slots of earlier tokens.
+     * A small index is wiped whole. In a large one (a set reused for a
+     * short comment after a long one), only the slots in use are emptied,
+     * last token first: a token's probe passes only slots of earlier
+     * tokens, so every probe stays intact while it is needed.
      */
-    for (size_t i = ts->count; i-- > 0;) {
-        const char *tok = ts->text + ts->offset[i];
-        ts->slots[probe(ts, ts->hash[i], tok, ts->len[i])] = 0;
+    if (ts->nslots <= 16 * ts->count) {
+        if (ts->slots)
+            memset(ts->slots, 0, ts->nslots * sizeof *ts->slots);
+    } else {
+        for (size_t i = ts->count; i-- > 0;) {
+            const char *tok = ts->text + ts->offset[i];
+            ts->slots[probe(ts, ts->hash[i], tok, ts->len[i])] = 0;
+        }
     }
     ts->text_len = 0;
     ts->count = 0;
