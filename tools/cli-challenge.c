@@ -213,19 +213,12 @@ static int run_issue(const cli_verb *self, int argc, char **argv)
             binding = optarg;
             break;
         case 'l':
-            locale = optarg;
-            if (!cli_locale_known(locale))
-                return cli_usage_error(self,
-                                       "unknown locale '%s' (known: "
-                                       "en, ru, de, fr, es)",
-                                       locale);
+            if (cli_option_locale(self, optarg, &locale) != CLI_EX_OK)
+                return CLI_EX_USAGE;
             break;
         case 's':
-            if (!cli_parse_style(optarg, &style))
-                return cli_usage_error(self,
-                                       "--style wants words, digits "
-                                       "or mixed, not '%s'",
-                                       optarg);
+            if (cli_option_style(self, optarg, &style) != CLI_EX_OK)
+                return CLI_EX_USAGE;
             break;
         case 't':
             if (!cli_parse_u32(optarg, UINT32_MAX, &cfg.ttl_s) ||
@@ -560,19 +553,12 @@ static int run_demo(const cli_verb *self, int argc, char **argv)
     while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            locale = optarg;
-            if (!cli_locale_known(locale))
-                return cli_usage_error(self,
-                                       "unknown locale '%s' (known: "
-                                       "en, ru, de, fr, es)",
-                                       locale);
+            if (cli_option_locale(self, optarg, &locale) != CLI_EX_OK)
+                return CLI_EX_USAGE;
             break;
         case 's':
-            if (!cli_parse_style(optarg, &style))
-                return cli_usage_error(self,
-                                       "--style wants words, digits "
-                                       "or mixed, not '%s'",
-                                       optarg);
+            if (cli_option_style(self, optarg, &style) != CLI_EX_OK)
+                return CLI_EX_USAGE;
             break;
         case 'm':
             if (!cli_parse_u32(optarg, UINT32_MAX - 1, &cfg.min_solve_s))

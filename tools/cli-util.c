@@ -95,9 +95,25 @@ bool cli_parse_style(const char *text, rg_style *out)
     return false;
 }
 
-bool cli_locale_known(const char *locale)
+int cli_option_locale(const cli_verb *v, const char *arg, const char **out)
 {
-    return rg_locale_check(locale) == RG_OK;
+    if (rg_locale_check(arg) != RG_OK)
+        return cli_usage_error(v,
+                               "unknown locale '%s' (known: en, ru, de, "
+                               "fr, es)",
+                               arg);
+    *out = arg;
+    return CLI_EX_OK;
+}
+
+int cli_option_style(const cli_verb *v, const char *arg, rg_style *out)
+{
+    if (!cli_parse_style(arg, out))
+        return cli_usage_error(v,
+                               "--style wants words, digits or mixed, "
+                               "not '%s'",
+                               arg);
+    return CLI_EX_OK;
 }
 
 void cli_json_string(FILE *fp, const char *s)

@@ -82,8 +82,12 @@ bool cli_parse_u32(const char *text, uint32_t max, uint32_t *out);
 /* Parses "words", "digits" or "mixed". False for anything else. */
 bool cli_parse_style(const char *text, rg_style *out);
 
-/* True when the library knows the locale ("en", "ru", ...). */
-bool cli_locale_known(const char *locale);
+/*
+ * The --locale and --style options of a verb: sets *out, or reports a
+ * usage error. Returns CLI_EX_OK or CLI_EX_USAGE.
+ */
+int cli_option_locale(const cli_verb *v, const char *arg, const char **out);
+int cli_option_style(const cli_verb *v, const char *arg, rg_style *out);
 
 /*
  * Writes s as a JSON string, quotes included: '"' and '\' escaped, control
