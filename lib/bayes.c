@@ -397,6 +397,22 @@ static scratch *scratch_get(size_t limit)
     return sc;
 }
 
+/* Tokens' worth of buffers a thread keeps between calls. */
+#define SCRATCH_KEEP_TOKENS (1u << 16)
+
+static void scratch_shrink(scratch *sc)
+{
+    rg__token_set_free(&sc->ts);
+    rg__token_set_init(&sc->ts, RG__COMMENT_TOKENS_MAX);
+    free(sc->counts);
+    free(sc->cand);
+    free(sc->index);
+    sc->counts = NULL;
+    sc->cand = NULL;
+    sc->index = NULL;
+    sc->room = sc->index_room = 0;
+}
+
 /* Room for n counts and candidates. */
 static bool scratch_reserve(scratch *sc, size_t n)
 {
@@ -525,5 +541,9 @@ int rg_bayes_classify_batch(rg_bayes *b, const rg_comment *comments, size_t n,
                      start[i + 1] - start[i], sc->counts, totals, sc->cand,
                      false, &results[i]);
     free(start);
+    /* A batch of long comments leaves large buffers behind: give them back
+     * rather than keep them for the life of the thread. */
+    if (sc && sc->ts.room > SCRATCH_KEEP_TOKENS)
+        scratch_shrink(sc);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -311,6 +312,37 @@ START_TEST(batch_scores_like_one_by_one)
 }
 END_TEST
 
+START_TEST(batch_of_long_comments)
+{
+    /* 64 comments of ~2048 distinct words each: past what a thread keeps
+     * between calls, so the buffers are given back, and later calls still
+     * work. */
+    rg_bayes *b = open_model("memory:");
+    train(b);
+    enum { N = 64, WORDS = 2100 };
+    static rg_comment cs[N];
+    static rg_bayes_result res[N];
+    char *bodies[N];
+    for (int i = 0; i < N; i++) {
+        size_t size = WORDS * 12;
+        bodies[i] = malloc(size);
+        size_t len = 0;
+        for (int w = 0; w < WORDS; w++)
+            len +=
+                (size_t)snprintf(bodies[i] + len, size - len, "w%dx%d ", i, w);
+        cs[i] = comment(bodies[i]);
+    }
+    ck_assert_int_eq(rg_bayes_classify_batch(b, cs, N, res), RG_OK);
+    for (int i = 0; i < N; i++)
+        ck_assert(res[i].spamicity >= 0 && res[i].spamicity <= 1);
+    ck_assert(score(b, spam_bodies[0]) > 0.5);
+    ck_assert_int_eq(rg_bayes_classify_batch(b, cs, 2, res), RG_OK);
+    for (int i = 0; i < N; i++)
+        free(bodies[i]);
+    rg_bayes_close(b);
+}
+END_TEST
+
 START_TEST(reopen_gives_same_scores)
 {
     char url[600];
@@ -459,6 +491,7 @@ Suite *bayes_suite(void)
     tcase_add_loop_test(tc, unlearning_the_unlearned_changes_nothing, 0, 2);
     tcase_add_loop_test(tc, batch_is_all_or_nothing, 0, 2);
     tcase_add_loop_test(tc, batch_scores_like_one_by_one, 0, 2);
+    tcase_add_test(tc, batch_of_long_comments);
     tcase_add_test(tc, reopen_gives_same_scores);
     tcase_add_test(tc, cutoffs_decide_verdict);
     tcase_add_loop_test(tc, hostile_comments, 0, 2);
