@@ -18,20 +18,8 @@ unset REPLYGUARD_DB REPLYGUARD_STORE REPLYGUARD_KEY_FILE XDG_DATA_HOME
 export HOME=$tmp/home
 mkdir "$HOME"
 
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# run ARGS...: runs captcha-check, leaving stdout, stderr and the exit
-# status in $out, $err and $rc; never stops the script.
-run() {
-    rc=0
-    "$cc" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
+# shellcheck source=tests/cli-common.sh
+source "$(dirname "$0")/cli-common.sh"
 
 # expect STATUS DESCRIPTION: checks the last run's status.
 expect() {
