@@ -101,8 +101,13 @@ int rg_bayes_open(rg_bayes **out, const char *url, const rg_bayes_config *cfg)
     *out = NULL;
     rg_bayes_config c;
     rg_bayes_config_init(&c);
-    if (cfg)
-        c = *cfg;
+    if (cfg) {
+        /* Read no further than the caller's struct says it reaches: an
+         * older or smaller one is refused, never read past its end. */
+        if (cfg->size < CONFIG_MIN_SIZE)
+            return RG_EINVAL;
+        memcpy(&c, cfg, sizeof c);
+    }
     if (!config_valid(&c))
         return RG_EINVAL;
 

@@ -446,6 +446,14 @@ START_TEST(errors)
     rg_bayes_config_init(&cfg);
     cfg.size = 4;
     ck_assert_int_eq(rg_bayes_open(&b, "memory:", &cfg), RG_EINVAL);
+    /* A caller whose struct is only as long as its size field: nothing
+     * past it may be read (AddressSanitizer checks this in CI). */
+    size_t *tiny = malloc(sizeof *tiny);
+    *tiny = sizeof *tiny;
+    ck_assert_int_eq(
+        rg_bayes_open(&b, "memory:", (const rg_bayes_config *)(void *)tiny),
+        RG_EINVAL);
+    free(tiny);
 
     b = open_model("memory:");
     rg_comment c = comment("x");
