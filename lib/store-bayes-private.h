@@ -43,9 +43,9 @@ typedef struct rg__count_map {
 } rg__count_map;
 
 /*
- * An empty map that will hold at most max_entries keys, hashed with a key
- * of its own (random, so that nobody can choose tokens that collide). It
- * allocates nothing until the first reserve.
+ * An empty map that will hold at most max_entries keys. It allocates
+ * nothing until the first reserve. Every call that takes a `hash` wants
+ * the key's rg__token_hash().
  */
 void rg__count_map_init(rg__count_map *m, size_t max_entries);
 
@@ -53,11 +53,6 @@ void rg__count_map_free(rg__count_map *m);
 
 /* Removes every entry, keeping the slot table for reuse. */
 void rg__count_map_clear(rg__count_map *m);
-
-/* The hash of a token, to pass to the calls below: rg__token_hash(), so a
- * token set's stored hashes serve as well. */
-uint64_t rg__count_map_hash(const rg__count_map *m, const char *token,
-                            size_t len);
 
 /* The counts of a token: true and *out when the map has it. */
 bool rg__count_map_get(const rg__count_map *m, uint64_t hash, const char *token,

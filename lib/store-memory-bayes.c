@@ -17,9 +17,10 @@
  * 3/8 and 3/4) plus the token's length plus one, plus arena slack: about
  * 40 to 60 bytes for tokens of 8 to 12 bytes.
  *
- * Keys come from untrusted comments, so they are hashed with SipHash
- * (crypto_shorthash) under a key chosen at random for each map: nobody can
- * craft tokens that all land in one cluster.
+ * Keys come from untrusted comments, so they are placed by their
+ * rg__token_hash(), SipHash under a key chosen at random once per process:
+ * nobody can craft tokens that all land in one cluster. Callers pass the
+ * hash, which a token set already holds for each of its tokens.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -79,18 +80,10 @@ void rg__count_map_clear(rg__count_map *m)
     m->keys_dead = 0;
 }
 
-uint64_t rg__count_map_hash(const rg__count_map *m, const char *token,
-                            size_t len)
-{
-    (void)m;
-    return rg__token_hash(token, len);
-}
-
 static size_t home_of(const rg__count_map *m, uint64_t ref)
 {
     const unsigned char *k = key_at(m, ref);
-    return (size_t)rg__count_map_hash(m, (const char *)k + 1, k[0]) &
-           (m->nslots - 1);
+    return (size_t)rg__token_hash((const char *)k + 1, k[0]) & (m->nslots - 1);
 }
 
 /*
@@ -147,8 +140,7 @@ static int grow_slots(rg__count_map *m, size_t nslots)
         if (ref == 0)
             continue;
         const unsigned char *k = key_at(m, ref);
-        size_t j =
-            (size_t)rg__count_map_hash(m, (const char *)k + 1, k[0]) & mask;
+        size_t j = (size_t)rg__token_hash((const char *)k + 1, k[0]) & mask;
         while (slots[j].ref != 0)
             j = (j + 1) & mask;
         slots[j] = m->slots[i];
