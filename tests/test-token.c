@@ -679,6 +679,27 @@ START_TEST(key_file_errors)
 }
 END_TEST
 
+START_TEST(key_file_too_many_keys)
+{
+    /* 64 keys load; a 65th makes the file no key file at all. */
+    for (int keys = 64; keys <= 65; keys++) {
+        static char text[65 * 80];
+        size_t len = 0;
+        for (int i = 0; i < keys; i++)
+            len +=
+                (size_t)snprintf(text + len, sizeof text - len, "%d %s %s\n",
+                                 i + 1, i == 0 ? "sign" : "verify",
+                                 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+        const char *path = write_file(rg_test_tmpdir(), "many", text);
+        rg_guard *g = NULL;
+        ck_assert_int_eq(rg_guard_new(&g, NULL), RG_OK);
+        ck_assert_int_eq(rg_guard_load_keys(g, path),
+                         keys == 64 ? RG_OK : RG_EKEYFILE);
+        rg_guard_free(g);
+    }
+}
+END_TEST
+
 START_TEST(key_file_unreadable)
 {
     rg_guard *g = NULL;
@@ -841,6 +862,7 @@ Suite *token_suite(void)
     tcase_add_test(tc, key_file_round_trip);
     tcase_add_loop_test(tc, key_file_errors, 0,
                         sizeof bad_key_files / sizeof bad_key_files[0]);
+    tcase_add_test(tc, key_file_too_many_keys);
     tcase_add_test(tc, key_file_unreadable);
     suite_add_tcase(s, tc);
 
