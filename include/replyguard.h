@@ -412,8 +412,9 @@ RG_EXPORT RG_WARN_UNUSED int rg_bayes_unlearn(rg_bayes *b,
 /*
  * Learns (unlearn 0) or unlearns (unlearn 1) n comments in one atomic
  * step: with sqlite:, one transaction, so a crash keeps all or none of
- * them. classes[i] is the class of comments[i]. Errors: as above; on any
- * error nothing of the batch is kept.
+ * them. classes[i] is the class of comments[i]. Errors: as above, and
+ * RG_EFULL also when one batch holds more than 4 million distinct tokens
+ * (split it); on any error nothing of the batch is kept.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_bayes_learn_batch(rg_bayes *b,
                                                   const rg_comment *comments,
