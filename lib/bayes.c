@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "tokenize.h"
@@ -45,6 +46,9 @@ struct rg_bayes {
 
 /* The part of rg_bayes_config every caller knows: all of version 0.1. */
 #define CONFIG_MIN_SIZE sizeof(rg_bayes_config)
+
+/* The most threads a batch may use (rg_bayes_config.threads). */
+#define RG_BAYES_THREADS_MAX 64
 
 /* Most tokens one learning batch may gather before it is applied. */
 #define BATCH_TOKENS_MAX (1u << 22)
@@ -84,14 +88,14 @@ const char *rg_bayes_verdict_name(rg_bayes_verdict v)
 
 static bool config_valid(const rg_bayes_config *c)
 {
-    return c->size >= CONFIG_MIN_SIZE && isfinite(c->ham_cutoff) &&
-           isfinite(c->spam_cutoff) && isfinite(c->strength) &&
-           isfinite(c->prior) && isfinite(c->min_deviation) &&
-           c->ham_cutoff >= 0 && c->ham_cutoff <= c->spam_cutoff &&
-           c->spam_cutoff <= 1 && c->strength > 0 && c->strength <= 1000 &&
-           c->prior > 0 && c->prior < 1 && c->min_deviation >= 0 &&
-           c->min_deviation < 0.5 && c->max_clues >= 1 &&
-           c->max_clues <= RG__COMMENT_TOKENS_MAX;
+    return c->size >= CONFIG_MIN_SIZE && c->threads <= RG_BAYES_THREADS_MAX &&
+           isfinite(c->ham_cutoff) && isfinite(c->spam_cutoff) &&
+           isfinite(c->strength) && isfinite(c->prior) &&
+           isfinite(c->min_deviation) && c->ham_cutoff >= 0 &&
+           c->ham_cutoff <= c->spam_cutoff && c->spam_cutoff <= 1 &&
+           c->strength > 0 && c->strength <= 1000 && c->prior > 0 &&
+           c->prior < 1 && c->min_deviation >= 0 && c->min_deviation < 0.5 &&
+           c->max_clues >= 1 && c->max_clues <= RG__COMMENT_TOKENS_MAX;
 }
 
 int rg_bayes_open(rg_bayes **out, const char *url, const rg_bayes_config *cfg)
@@ -171,6 +175,239 @@ static int tokenize(const rg_comment *c, rg__token_set *ts)
     return rg__tokenize_comment(c, ts);
 }
 
+/*
+ * What one share of a batch gathers: the distinct tokens of its comments
+ * and, for learning, each token's delta and the totals' delta; for
+ * classifying, each comment's tokens as indexes into `ts` (comment i's are
+ * index[start[i] .. start[i + 1])).
+ */
+typedef struct share {
+    const rg_comment *comments;
+    const rg_class *classes; /* learning only */
+    size_t n;
+    int64_t step; /* learning: 1 to learn, -1 to unlearn */
+    rg__token_set ts;
+    rg__delta *delta;
+    size_t delta_room;
+    rg__totals_delta totals;
+    uint32_t *index;
+    size_t *start;
+    size_t index_len, index_room;
+    int rc;
+} share;
+
+static void share_init(share *sh, const rg_comment *comments,
+                       const rg_class *classes, size_t n, int64_t step,
+                       size_t limit)
+{
+    *sh =
+        (share){.comments = comments, .classes = classes, .n = n, .step = step};
+    rg__token_set_init(&sh->ts, limit);
+}
+
+static void share_free(share *sh)
+{
+    rg__token_set_free(&sh->ts);
+    free(sh->delta);
+    free(sh->index);
+    free(sh->start);
+}
+
+/* Room for the delta of token `at` (new entries are zero). */
+static bool delta_reserve(share *sh, size_t at)
+{
+    if (at < sh->delta_room)
+        return true;
+    size_t room = sh->delta_room ? sh->delta_room : 1024;
+    while (room <= at)
+        room *= 2;
+    rg__delta *d = realloc(sh->delta, room * sizeof *d);
+    if (!d)
+        return false;
+    memset(d + sh->delta_room, 0, (room - sh->delta_room) * sizeof *d);
+    sh->delta = d;
+    sh->delta_room = room;
+    return true;
+}
+
+static bool index_reserve(share *sh, size_t more)
+{
+    if (sh->index_len + more <= sh->index_room)
+        return true;
+    size_t room = sh->index_room ? sh->index_room : 4096;
+    while (room < sh->index_len + more)
+        room *= 2;
+    uint32_t *index = realloc(sh->index, room * sizeof *index);
+    if (!index)
+        return false;
+    sh->index = index;
+    sh->index_room = room;
+    return true;
+}
+
+/* Adds one comment's tokens to its share. */
+static int gather_one(share *sh, size_t i, const rg__token_set *one)
+{
+    bool learning = sh->classes != NULL;
+    bool spam = learning && sh->classes[i] == RG_CLASS_SPAM;
+
+    if (learning) {
+        (spam ? &sh->totals.spam : &sh->totals.ham)[0] += sh->step;
+        (spam ? &sh->totals.spam_words : &sh->totals.ham_words)[0] +=
+            sh->step * (int64_t)content_tokens(one);
+    } else {
+        sh->start[i] = sh->index_len;
+        if (!index_reserve(sh, one->count))
+            return RG_ENOMEM;
+    }
+    for (size_t t = 0; t < one->count; t++) {
+        size_t len;
+        const char *tok = rg__token_set_get(one, t, &len);
+        long at = rg__token_set_add_hashed(&sh->ts, tok, len,
+                                           rg__token_set_hash(one, t));
+        if (at < 0)
+            return at == -1 ? RG_EFULL : RG_ENOMEM;
+        if (!learning) {
+            sh->index[sh->index_len++] = (uint32_t)at;
+        } else {
+            if (!delta_reserve(sh, (size_t)at))
+                return RG_ENOMEM;
+            (spam ? &sh->delta[at].spam : &sh->delta[at].ham)[0] += sh->step;
+        }
+    }
+    return RG_OK;
+}
+
+/* Tokenizes a share's comments; the outcome in sh->rc. */
+static void *gather(void *arg)
+{
+    share *sh = arg;
+    rg__token_set one;
+
+    rg__token_set_init(&one, RG__COMMENT_TOKENS_MAX);
+    sh->rc = RG_OK;
+    if (!sh->classes && !(sh->start = malloc((sh->n + 1) * sizeof *sh->start)))
+        sh->rc = RG_ENOMEM;
+    for (size_t i = 0; i < sh->n && sh->rc == RG_OK; i++)
+        if ((sh->rc = tokenize(&sh->comments[i], &one)) == RG_OK)
+            sh->rc = gather_one(sh, i, &one);
+    if (sh->rc == RG_OK && sh->start)
+        sh->start[sh->n] = sh->index_len;
+    rg__token_set_free(&one);
+    return NULL;
+}
+
+/* Below this many comments per thread, starting one costs more than it
+ * saves. */
+#define COMMENTS_PER_THREAD_MIN 64
+#define AUTO_THREADS_MAX        8
+
+static size_t threads_for(const rg_bayes *b, size_t n)
+{
+    size_t want = b->cfg.threads;
+    if (want == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        want = cpus < 1 ? 1 : (size_t)cpus;
+        if (want > AUTO_THREADS_MAX)
+            want = AUTO_THREADS_MAX;
+    }
+    size_t most = n / COMMENTS_PER_THREAD_MIN;
+    if (want > most)
+        want = most;
+    return want ? want : 1;
+}
+
+/*
+ * Splits n comments into nshares shares (allocated by the caller) and
+ * gathers them, share 0 on this thread and each other on a thread of its
+ * own; a share whose thread cannot start is gathered here. Tokenizing is
+ * pure, so the outcome is the same however many threads ran.
+ */
+static void gather_all(share *shares, size_t nshares,
+                       const rg_comment *comments, const rg_class *classes,
+                       size_t n, int64_t step, size_t limit)
+{
+    pthread_t tid[RG_BAYES_THREADS_MAX];
+    bool started[RG_BAYES_THREADS_MAX] = {false};
+
+    for (size_t k = 0, at = 0; k < nshares; k++) {
+        size_t part = n / nshares + (k < n % nshares);
+        share_init(&shares[k], comments + at, classes ? classes + at : NULL,
+                   part, step, limit);
+        at += part;
+    }
+    for (size_t k = 1; k < nshares; k++)
+        started[k] = pthread_create(&tid[k], NULL, gather, &shares[k]) == 0;
+    gather(&shares[0]);
+    for (size_t k = 1; k < nshares; k++) {
+        if (started[k])
+            pthread_join(tid[k], NULL);
+        else
+            gather(&shares[k]);
+    }
+}
+
+/*
+ * Folds shares 1.. into share 0, so that its token set holds the whole
+ * batch's distinct tokens: deltas are added up, and comments' indexes are
+ * renumbered into share 0's set. Returns the first error of any share, or
+ * of the merge.
+ */
+static int merge_shares(share *shares, size_t nshares)
+{
+    share *into = &shares[0];
+    int rc = into->rc;
+    uint32_t *renumber = NULL;
+    size_t most = 0;
+
+    for (size_t k = 0; k < nshares; k++)
+        most += shares[k].ts.count;
+    if (rc == RG_OK && nshares > 1 && !rg__token_set_reserve(&into->ts, most))
+        rc = RG_ENOMEM;
+
+    for (size_t k = 1; k < nshares && rc == RG_OK; k++) {
+        share *sh = &shares[k];
+        if ((rc = sh->rc) != RG_OK)
+            break;
+        free(renumber);
+        renumber = malloc((sh->ts.count + 1) * sizeof *renumber);
+        if (!renumber) {
+            rc = RG_ENOMEM;
+            break;
+        }
+        for (size_t t = 0; t < sh->ts.count && rc == RG_OK; t++) {
+            size_t len;
+            const char *tok = rg__token_set_get(&sh->ts, t, &len);
+            long at = rg__token_set_add_hashed(&into->ts, tok, len,
+                                               rg__token_set_hash(&sh->ts, t));
+            if (at < 0) {
+                rc = at == -1 ? RG_EFULL : RG_ENOMEM;
+            } else if (sh->classes) {
+                if (!delta_reserve(into, (size_t)at))
+                    rc = RG_ENOMEM;
+                else {
+                    into->delta[at].spam += sh->delta[t].spam;
+                    into->delta[at].ham += sh->delta[t].ham;
+                }
+            }
+            renumber[t] = (uint32_t)at;
+        }
+        if (rc != RG_OK)
+            break;
+        if (sh->classes) {
+            into->totals.spam += sh->totals.spam;
+            into->totals.ham += sh->totals.ham;
+            into->totals.spam_words += sh->totals.spam_words;
+            into->totals.ham_words += sh->totals.ham_words;
+        } else {
+            for (size_t j = 0; j < sh->index_len; j++)
+                sh->index[j] = renumber[sh->index[j]];
+        }
+    }
+    free(renumber);
+    return rc;
+}
+
 int rg_bayes_learn_batch(rg_bayes *b, const rg_comment *comments,
                          const rg_class *classes, size_t n, int unlearn)
 {
@@ -180,54 +417,21 @@ int rg_bayes_learn_batch(rg_bayes *b, const rg_comment *comments,
         if (!comment_valid(&comments[i]) ||
             (classes[i] != RG_CLASS_HAM && classes[i] != RG_CLASS_SPAM))
             return RG_EINVAL;
+    if (n == 0)
+        return RG_OK;
 
     /* Gather the whole batch into one set of token deltas, so the store
      * applies it in one atomic step. */
-    rg__token_set all, one;
-    rg__token_set_init(&all, BATCH_TOKENS_MAX);
-    rg__token_set_init(&one, RG__COMMENT_TOKENS_MAX);
-    rg__delta *delta = NULL;
-    rg__totals_delta totals = {0, 0, 0, 0};
-    size_t room = 0;
-    int64_t step = unlearn ? -1 : 1;
-    int rc = RG_OK;
-
-    for (size_t i = 0; i < n && rc == RG_OK; i++) {
-        if ((rc = tokenize(&comments[i], &one)) != RG_OK)
-            break;
-        bool spam = classes[i] == RG_CLASS_SPAM;
-        (spam ? &totals.spam : &totals.ham)[0] += step;
-        (spam ? &totals.spam_words : &totals.ham_words)[0] +=
-            step * (int64_t)content_tokens(&one);
-        for (size_t t = 0; t < one.count; t++) {
-            size_t len;
-            const char *tok = rg__token_set_get(&one, t, &len);
-            long at = rg__token_set_add_hashed(&all, tok, len,
-                                               rg__token_set_hash(&one, t));
-            if (at < 0) {
-                rc = at == -1 ? RG_EFULL : RG_ENOMEM;
-                break;
-            }
-            if ((size_t)at >= room) {
-                size_t grown = room ? room * 2 : 1024;
-                rg__delta *d = realloc(delta, grown * sizeof *d);
-                if (!d) {
-                    rc = RG_ENOMEM;
-                    break;
-                }
-                memset(d + room, 0, (grown - room) * sizeof *d);
-                delta = d;
-                room = grown;
-            }
-            (spam ? &delta[at].spam : &delta[at].ham)[0] += step;
-        }
-    }
-    if (rc == RG_OK && n > 0)
-        rc = b->store->ops->bayes_apply(b->store, &all, delta, totals);
-
-    free(delta);
-    rg__token_set_free(&one);
-    rg__token_set_free(&all);
+    share shares[RG_BAYES_THREADS_MAX];
+    size_t nshares = threads_for(b, n);
+    gather_all(shares, nshares, comments, classes, n, unlearn ? -1 : 1,
+               BATCH_TOKENS_MAX);
+    int rc = merge_shares(shares, nshares);
+    if (rc == RG_OK)
+        rc = b->store->ops->bayes_apply(b->store, &shares[0].ts,
+                                        shares[0].delta, shares[0].totals);
+    for (size_t k = 0; k < nshares; k++)
+        share_free(&shares[k]);
     return rc;
 }
 
@@ -243,6 +447,13 @@ int rg_bayes_unlearn(rg_bayes *b, const rg_comment *c, rg_class cls)
     if (!c)
         return RG_EINVAL;
     return rg_bayes_learn_batch(b, c, &cls, 1, 1);
+}
+
+int rg_bayes_optimize(rg_bayes *b)
+{
+    if (!b)
+        return RG_EINVAL;
+    return b->store->ops->bayes_optimize(b->store);
 }
 
 int rg_bayes_stats_get(rg_bayes *b, rg_bayes_stats *out)
@@ -358,8 +569,7 @@ typedef struct scratch {
     rg__token_set ts;
     rg__counts *counts;
     clue_candidate *cand;
-    uint32_t *index;
-    size_t room, index_room;
+    size_t room;
 } scratch;
 
 static pthread_key_t scratch_key;
@@ -372,7 +582,6 @@ static void scratch_free(void *p)
     rg__token_set_free(&sc->ts);
     free(sc->counts);
     free(sc->cand);
-    free(sc->index);
     free(sc);
 }
 
@@ -400,22 +609,6 @@ static scratch *scratch_get(size_t limit)
     rg__token_set_clear(&sc->ts);
     sc->ts.limit = limit;
     return sc;
-}
-
-/* Tokens' worth of buffers a thread keeps between calls. */
-#define SCRATCH_KEEP_TOKENS (1u << 16)
-
-static void scratch_shrink(scratch *sc)
-{
-    rg__token_set_free(&sc->ts);
-    rg__token_set_init(&sc->ts, RG__COMMENT_TOKENS_MAX);
-    free(sc->counts);
-    free(sc->cand);
-    free(sc->index);
-    sc->counts = NULL;
-    sc->cand = NULL;
-    sc->index = NULL;
-    sc->room = sc->index_room = 0;
 }
 
 /* Room for n counts and candidates. */
@@ -476,6 +669,49 @@ int rg_bayes_classify(rg_bayes *b, const rg_comment *c, rg_bayes_result *result,
     return RG_OK;
 }
 
+/*
+ * Scores a share of a classification batch (after gather()): one lookup of
+ * the share's distinct tokens, then each comment from its indexes.
+ */
+static int score_share(const rg_bayes *b, share *sh, rg_bayes_result *results)
+{
+    size_t most = 0;
+    for (size_t i = 0; i < sh->n; i++) {
+        size_t len = sh->start[i + 1] - sh->start[i];
+        most = len > most ? len : most;
+    }
+    rg__counts *counts = malloc((sh->ts.count + 1) * sizeof *counts);
+    clue_candidate *cand = malloc((most + 1) * sizeof *cand);
+    rg__totals totals;
+    int rc = counts && cand ? RG_OK : RG_ENOMEM;
+
+    if (rc == RG_OK)
+        rc = b->store->ops->bayes_lookup(b->store, &sh->ts, counts, &totals);
+    for (size_t i = 0; i < sh->n && rc == RG_OK; i++)
+        score_tokens(&b->cfg, &sh->ts, sh->index + sh->start[i],
+                     sh->start[i + 1] - sh->start[i], counts, totals, cand,
+                     false, &results[i]);
+    free(counts);
+    free(cand);
+    return rc;
+}
+
+typedef struct classify_job {
+    const rg_bayes *b;
+    share sh;
+    rg_bayes_result *results;
+} classify_job;
+
+static void *classify_share(void *arg)
+{
+    classify_job *job = arg;
+
+    gather(&job->sh);
+    if (job->sh.rc == RG_OK)
+        job->sh.rc = score_share(job->b, &job->sh, job->results);
+    return NULL;
+}
+
 int rg_bayes_classify_batch(rg_bayes *b, const rg_comment *comments, size_t n,
                             rg_bayes_result *results)
 {
@@ -487,68 +723,33 @@ int rg_bayes_classify_batch(rg_bayes *b, const rg_comment *comments, size_t n,
     if (n == 0)
         return RG_OK;
 
-    /* Every comment's tokens go into one set, so the store is asked once,
-     * for one consistent state of the model; each comment keeps the
-     * indexes of its tokens in that set. */
-    rg__token_set one;
-    rg__token_set_init(&one, RG__COMMENT_TOKENS_MAX);
-    scratch *sc = scratch_get(SIZE_MAX);
-    size_t *start = malloc((n + 1) * sizeof *start);
-    int rc = sc && start ? RG_OK : RG_ENOMEM;
-    size_t used = 0;
+    /* Each share's comments go into one set, so the store is asked once
+     * per share (one read transaction with sqlite:, not one per comment),
+     * and each comment keeps the indexes of its tokens in that set. */
+    classify_job jobs[RG_BAYES_THREADS_MAX];
+    pthread_t tid[RG_BAYES_THREADS_MAX];
+    bool started[RG_BAYES_THREADS_MAX] = {false};
+    size_t njobs = threads_for(b, n);
+    int rc = RG_OK;
 
-    for (size_t i = 0; i < n && rc == RG_OK; i++) {
-        start[i] = used;
-        rg__token_set_clear(&one);
-        if ((rc = rg__tokenize_comment(&comments[i], &one)) != RG_OK)
-            break;
-        if (used + one.count > sc->index_room) {
-            size_t room = sc->index_room ? sc->index_room : 4096;
-            while (room < used + one.count)
-                room *= 2;
-            uint32_t *index = realloc(sc->index, room * sizeof *index);
-            if (!index) {
-                rc = RG_ENOMEM;
-                break;
-            }
-            sc->index = index;
-            sc->index_room = room;
-        }
-        for (size_t t = 0; t < one.count; t++) {
-            size_t len;
-            const char *tok = rg__token_set_get(&one, t, &len);
-            long at = rg__token_set_add_hashed(&sc->ts, tok, len,
-                                               rg__token_set_hash(&one, t));
-            if (at < 0) {
-                rc = RG_ENOMEM;
-                break;
-            }
-            sc->index[used++] = (uint32_t)at;
-        }
+    for (size_t k = 0, at = 0; k < njobs; k++) {
+        size_t part = n / njobs + (k < n % njobs);
+        jobs[k] = (classify_job){.b = b, .results = results + at};
+        share_init(&jobs[k].sh, comments + at, NULL, part, 0, SIZE_MAX);
+        at += part;
     }
-    rg__token_set_free(&one);
-    if (rc == RG_OK) {
-        start[n] = used;
-        size_t most = 0;
-        for (size_t i = 0; i < n; i++)
-            if (start[i + 1] - start[i] > most)
-                most = start[i + 1] - start[i];
-        if (!scratch_reserve(sc,
-                             (sc->ts.count > most ? sc->ts.count : most) + 1))
-            rc = RG_ENOMEM;
+    for (size_t k = 1; k < njobs; k++)
+        started[k] =
+            pthread_create(&tid[k], NULL, classify_share, &jobs[k]) == 0;
+    classify_share(&jobs[0]);
+    for (size_t k = 0; k < njobs; k++) {
+        if (k > 0 && started[k])
+            pthread_join(tid[k], NULL);
+        else if (k > 0)
+            classify_share(&jobs[k]);
+        if (rc == RG_OK)
+            rc = jobs[k].sh.rc;
+        share_free(&jobs[k].sh);
     }
-    rg__totals totals;
-    if (rc == RG_OK)
-        rc =
-            b->store->ops->bayes_lookup(b->store, &sc->ts, sc->counts, &totals);
-    for (size_t i = 0; i < n && rc == RG_OK; i++)
-        score_tokens(&b->cfg, &sc->ts, sc->index + start[i],
-                     start[i + 1] - start[i], sc->counts, totals, sc->cand,
-                     false, &results[i]);
-    free(start);
-    /* A batch of long comments leaves large buffers behind: give them back
-     * rather than keep them for the life of the thread. */
-    if (sc && sc->ts.room > SCRATCH_KEEP_TOKENS)
-        scratch_shrink(sc);
     return rc;
 }

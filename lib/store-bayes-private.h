@@ -78,6 +78,25 @@ bool rg__count_map_put(rg__count_map *m, uint64_t hash, const char *token,
 void rg__count_map_remove(rg__count_map *m, uint64_t hash, const char *token,
                           size_t len);
 
+/*
+ * Hints that a lookup of this hash is coming, so the memory of its slot can
+ * load meanwhile: a large map misses the cache on nearly every lookup, and
+ * a loop over a set of tokens knows the hashes ahead.
+ */
+static inline void rg__count_map_prefetch(const rg__count_map *m, uint64_t hash)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    if (m->nslots)
+        __builtin_prefetch(&m->slots[hash & (m->nslots - 1)]);
+#else
+    (void)m;
+    (void)hash;
+#endif
+}
+
+/* How far ahead loops over tokens prefetch. */
+#define RG__PREFETCH_AHEAD 8
+
 /* The bytes the map holds allocated. */
 size_t rg__count_map_bytes(const rg__count_map *m);
 
@@ -146,5 +165,6 @@ int rg__sqlite_model_lookup(rg__sqlite_model *sm, const rg__token_set *ts,
 int rg__sqlite_model_apply(rg__sqlite_model *sm, const rg__token_set *ts,
                            const rg__delta *delta, rg__totals_delta totals);
 int rg__sqlite_model_stats(rg__sqlite_model *sm, rg_bayes_stats *out);
+int rg__sqlite_model_optimize(rg__sqlite_model *sm);
 
 #endif

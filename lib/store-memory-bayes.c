@@ -368,6 +368,9 @@ int rg__memory_model_lookup(rg__memory_model *mm, const rg__token_set *ts,
     pthread_rwlock_rdlock(&mm->lock);
     for (size_t i = 0; i < ts->count; i++) {
         size_t len;
+        if (i + RG__PREFETCH_AHEAD < ts->count)
+            rg__count_map_prefetch(
+                &mm->map, rg__token_set_hash(ts, i + RG__PREFETCH_AHEAD));
         const char *t = rg__token_set_get(ts, i, &len);
         uint64_t h = rg__token_set_hash(ts, i);
         if (!rg__count_map_get(&mm->map, h, t, len, &counts[i]))
@@ -420,6 +423,8 @@ int rg__memory_model_apply(rg__memory_model *mm, const rg__token_set *ts,
         const char *tok = rg__token_set_get(ts, i, &len);
         rg__counts old = {0, 0};
 
+        if (i + RG__PREFETCH_AHEAD < ts->count)
+            rg__count_map_prefetch(m, ch[i + RG__PREFETCH_AHEAD].hash);
         ch[i].had = rg__count_map_get(m, ch[i].hash, tok, len, &old);
         /* A count that fails its check keeps its old value here. */
         ch[i].counts = old;
@@ -456,6 +461,9 @@ int rg__memory_model_apply(rg__memory_model *mm, const rg__token_set *ts,
     for (size_t i = 0; i < ts->count; i++) {
         size_t len;
         const char *tok = rg__token_set_get(ts, i, &len);
+        if (i + RG__PREFETCH_AHEAD < ts->count &&
+            !ch[i + RG__PREFETCH_AHEAD].had)
+            rg__count_map_prefetch(m, ch[i + RG__PREFETCH_AHEAD].hash);
         /* Cannot fail: the room was reserved above. */
         if (!ch[i].had && !is_zero(ch[i].counts))
             rg__count_map_put(m, ch[i].hash, tok, len, ch[i].counts);

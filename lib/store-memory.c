@@ -218,6 +218,13 @@ static int memory_bayes_stats(rg_store *s, rg_bayes_stats *out)
     return rg__memory_model_stats(&m->model, out);
 }
 
+/* The model is a hash table in memory already: nothing to ready. */
+static int memory_bayes_optimize(rg_store *s)
+{
+    (void)s;
+    return RG_OK;
+}
+
 static void memory_close(rg_store *s)
 {
     struct memory_store *m = (struct memory_store *)s;
@@ -234,6 +241,7 @@ static const struct rg_store_ops memory_ops = {
     .bayes_lookup = memory_bayes_lookup,
     .bayes_apply = memory_bayes_apply,
     .bayes_stats = memory_bayes_stats,
+    .bayes_optimize = memory_bayes_optimize,
     .close = memory_close,
 };
 

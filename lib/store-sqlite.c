@@ -34,7 +34,7 @@
 #include "store-bayes-private.h"
 
 /* The schema this code writes and reads, kept in PRAGMA user_version. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define STR_(x)        #x
 #define STR(x)         STR_(x)
 
@@ -86,6 +86,9 @@ static const char PURGE_SQL[] =
  * counts in the range the code reads back and forbid the 0, 0 rows that
  * bayes_apply deletes.
  *
+ * Version 3, the model image (see store-sqlite-bayes.c): one row at
+ * most.
+ *
  * CREATE TABLE without IF NOT EXISTS: a table of one of these names in a
  * file of a lower version belongs to someone else, and the open fails
  * without touching the file.
@@ -110,6 +113,10 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "ham_words INTEGER NOT NULL CHECK (ham_words >= 0));"
     "INSERT INTO bayes_totals(id, spam, ham, tokens, spam_words, ham_words) "
     "VALUES(0, 0, 0, 0, 0, 0);",
+
+    "CREATE TABLE bayes_image("
+    "id INTEGER PRIMARY KEY CHECK (id = 0), "
+    "image BLOB NOT NULL);",
 };
 
 /* Runs one statement that returns a single integer, such as a PRAGMA. */
@@ -305,6 +312,16 @@ static int sqlite_bayes_stats(rg_store *s, rg_bayes_stats *out)
     return rc;
 }
 
+static int sqlite_bayes_optimize(rg_store *s)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+
+    pthread_mutex_lock(&q->lock);
+    int rc = rg__sqlite_model_optimize(q->model);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
 static void sqlite_close(rg_store *s)
 {
     struct sqlite_store *q = (struct sqlite_store *)s;
@@ -323,6 +340,7 @@ static const struct rg_store_ops sqlite_ops = {
     .bayes_lookup = sqlite_bayes_lookup,
     .bayes_apply = sqlite_bayes_apply,
     .bayes_stats = sqlite_bayes_stats,
+    .bayes_optimize = sqlite_bayes_optimize,
     .close = sqlite_close,
 };
 

@@ -69,7 +69,11 @@ struct rg_store_ops {
      *
      * bayes_stats: the totals and the number of distinct tokens.
      *
-     * All three are thread-safe; several processes may share a sqlite:
+     * bayes_optimize: readies the model for batches of lookups on new
+     * handles (sqlite: writes a model image), or does nothing. Errors:
+     * RG_ESTORE, RG_ENOMEM, RG_EFULL (too large for an image).
+     *
+     * All four are thread-safe; several processes may share a sqlite:
      * model, and each sees the others' training (caches notice changes).
      */
     int (*bayes_lookup)(rg_store *s, const rg__token_set *ts,
@@ -77,6 +81,7 @@ struct rg_store_ops {
     int (*bayes_apply)(rg_store *s, const rg__token_set *ts,
                        const rg__delta *delta, rg__totals_delta totals);
     int (*bayes_stats)(rg_store *s, rg_bayes_stats *out);
+    int (*bayes_optimize)(rg_store *s);
 
     /* Frees the backend. */
     void (*close)(rg_store *s);

@@ -110,12 +110,15 @@ long rg__token_set_find(const rg__token_set *ts, const char *token, size_t len)
     return v ? (long)(v - 1) : -1;
 }
 
-/* Keeps the index at most half full, so probes stay short. */
-static bool grow_index(rg__token_set *ts)
+/* Keeps the index at most half full for `want` tokens, so probes stay
+ * short. */
+static bool grow_index(rg__token_set *ts, size_t want)
 {
-    if ((ts->count + 1) * 2 <= ts->nslots)
+    if (want * 2 <= ts->nslots)
         return true;
     size_t nslots = ts->nslots ? ts->nslots * 2 : 64;
+    while (nslots < want * 2)
+        nslots *= 2;
     uint32_t *slots = calloc(nslots, sizeof *slots);
     if (!slots)
         return false;
@@ -159,7 +162,12 @@ static bool reserve(rg__token_set *ts, size_t len)
         ts->text = text;
         ts->text_room = room;
     }
-    return grow_index(ts);
+    return grow_index(ts, ts->count + 1);
+}
+
+bool rg__token_set_reserve(rg__token_set *ts, size_t tokens)
+{
+    return grow_index(ts, tokens < ts->limit ? tokens : ts->limit);
 }
 
 long rg__token_set_add(rg__token_set *ts, const char *token, size_t len)

@@ -13,16 +13,16 @@
 #define RG__TOKEN_LEN_MAX 64
 
 typedef struct rg__token_set {
-    char *text;       /* tokens back to back, each NUL-terminated */
+    char *text; /* tokens back to back, each NUL-terminated */
     size_t text_len, text_room;
     uint32_t *offset; /* where token i starts in text */
     uint8_t *len;     /* its length */
     uint64_t *hash;   /* its rg__token_hash() */
     size_t count, room;
-    uint32_t *slots;  /* open addressing: token index + 1, or 0 */
+    uint32_t *slots; /* open addressing: token index + 1, or 0 */
     size_t nslots;
-    size_t limit;     /* most tokens kept; later ones are dropped */
-    bool truncated;   /* some were dropped */
+    size_t limit;   /* most tokens kept; later ones are dropped */
+    bool truncated; /* some were dropped */
 } rg__token_set;
 
 /*
@@ -49,16 +49,19 @@ void rg__token_set_free(rg__token_set *ts);
 long rg__token_set_add(rg__token_set *ts, const char *token, size_t len);
 
 /* rg__token_set_add() for a token whose rg__token_hash() is known. */
-long rg__token_set_add_hashed(rg__token_set *ts, const char *token,
-                              size_t len, uint64_t hash);
+long rg__token_set_add_hashed(rg__token_set *ts, const char *token, size_t len,
+                              uint64_t hash);
+
+/* Sizes the index for `tokens` tokens in all (at most the limit), so that
+ * adding them rehashes nothing. False when memory runs out. */
+bool rg__token_set_reserve(rg__token_set *ts, size_t tokens);
 
 /* The index of a token, or -1. */
-long rg__token_set_find(const rg__token_set *ts, const char *token,
-                        size_t len);
+long rg__token_set_find(const rg__token_set *ts, const char *token, size_t len);
 
 /* Token i, NUL-terminated; its length in *len when len is not NULL. */
-static inline const char *rg__token_set_get(const rg__token_set *ts,
-                                            size_t i, size_t *len)
+static inline const char *rg__token_set_get(const rg__token_set *ts, size_t i,
+                                            size_t *len)
 {
     if (len)
         *len = ts->len[i];

@@ -1,5 +1,9 @@
 #include "helpers.h"
 
+#if RG_HAVE_SQLITE
+#include <sqlite3.h>
+#endif
+
 #include <check.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -74,3 +78,35 @@ const char *rg_test_tmpdir(void)
         memcpy(made[nmade++], path, sizeof path);
     return path;
 }
+
+#if RG_HAVE_SQLITE
+
+long long rg_test_sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_int64 v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+void rg_test_sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db,
+                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                     NULL),
+                     SQLITE_OK);
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s",
+                  sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+#endif

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "replyguard.h"
+#include "rg-config.h"
 
 /* A clock that returns *(uint64_t *)arg: point clock_arg at a variable. */
 uint64_t rg_test_clock(void *arg);
@@ -31,5 +32,14 @@ const char *rg_test_tmpdir(void);
 /* Removes a directory tree (mode bits permitting, after restoring them on
  * the top directory). */
 void rg_test_rmtree(const char *path);
+
+#if RG_HAVE_SQLITE
+/* The single integer a statement on the SQLite file at path returns. */
+long long rg_test_sql_int(const char *path, const char *sql);
+
+/* Runs SQL on the file at path (created if need be); fails the test on
+ * error. */
+void rg_test_sql_exec(const char *path, const char *sql);
+#endif
 
 #endif

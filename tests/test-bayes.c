@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "rg-config.h"
 
 static const char *const spam_bodies[] = {
     "Buy cheap pills now at http://pills.example.com best price",
@@ -444,6 +445,13 @@ START_TEST(errors)
                       "case %zu", i);
     }
     rg_bayes_config_init(&cfg);
+    cfg.threads = 65;
+    ck_assert_int_eq(rg_bayes_open(&b, "memory:", &cfg), RG_EINVAL);
+    cfg.threads = 64;
+    ck_assert_int_eq(rg_bayes_open(&b, "memory:", &cfg), RG_OK);
+    rg_bayes_close(b);
+    b = NULL;
+    rg_bayes_config_init(&cfg);
     cfg.size = 4;
     ck_assert_int_eq(rg_bayes_open(&b, "memory:", &cfg), RG_EINVAL);
     /* A caller whose struct is only as long as its size field: nothing
@@ -485,6 +493,260 @@ START_TEST(errors)
 }
 END_TEST
 
+/* ---- Batches on several threads ---- */
+
+enum { MANY = 300 };
+
+/* MANY comments, each a corpus body with a word of its own: long enough a
+ * batch to be split across threads. */
+static void many_comments(char bodies[MANY][160], rg_comment *cs,
+                          rg_class *classes)
+{
+    for (int i = 0; i < MANY; i++) {
+        bool spam = i % 3 == 0;
+        const char *base =
+            spam ? spam_bodies[i % N_SPAM] : ham_bodies[i % N_HAM];
+        snprintf(bodies[i], 160, "%s word%d", base, i % 37);
+        cs[i] = comment(bodies[i]);
+        if (classes)
+            classes[i] = spam ? RG_CLASS_SPAM : RG_CLASS_HAM;
+    }
+}
+
+static rg_bayes *open_threads(const char *url, uint32_t threads)
+{
+    rg_bayes_config cfg;
+    rg_bayes *b = NULL;
+    rg_bayes_config_init(&cfg);
+    cfg.threads = threads;
+    ck_assert_int_eq(rg_bayes_open(&b, url, &cfg), RG_OK);
+    return b;
+}
+
+/* Learning and classifying a batch on 1, 2 or 3 threads gives the same
+ * model and the same scores as comment by comment. */
+START_TEST(threads_change_nothing)
+{
+    static char bodies[MANY][160];
+    static rg_comment cs[MANY];
+    static rg_class classes[MANY];
+    static rg_bayes_result batch[MANY];
+    many_comments(bodies, cs, classes);
+
+    rg_bayes *one = open_threads("memory:", 1);
+    for (int i = 0; i < MANY; i++)
+        ck_assert_int_eq(rg_bayes_learn(one, &cs[i], classes[i]), RG_OK);
+    rg_bayes_stats want;
+    ck_assert_int_eq(rg_bayes_stats_get(one, &want), RG_OK);
+
+    for (uint32_t threads = 1; threads <= 3; threads++) {
+        char url[600];
+        if (_i == 0)
+            snprintf(url, sizeof url, "memory:");
+        else
+            snprintf(url, sizeof url, "sqlite:%s/threads-%u.db",
+                     rg_test_tmpdir(), threads);
+        rg_bayes *b = open_threads(url, threads);
+        ck_assert_int_eq(rg_bayes_learn_batch(b, cs, classes, MANY, 0), RG_OK);
+        rg_bayes_stats got;
+        ck_assert_int_eq(rg_bayes_stats_get(b, &got), RG_OK);
+        ck_assert_uint_eq(got.spam_comments, want.spam_comments);
+        ck_assert_uint_eq(got.ham_comments, want.ham_comments);
+        ck_assert_uint_eq(got.tokens, want.tokens);
+
+        ck_assert_int_eq(rg_bayes_classify_batch(b, cs, MANY, batch), RG_OK);
+        for (int i = 0; i < MANY; i++) {
+            rg_bayes_result r;
+            ck_assert_int_eq(rg_bayes_classify(one, &cs[i], &r, NULL, 0),
+                             RG_OK);
+            ck_assert_msg(r.spamicity == batch[i].spamicity,
+                          "threads %u, comment %d", threads, i);
+            ck_assert_int_eq(r.verdict, batch[i].verdict);
+        }
+        /* Unlearning the batch on threads leaves an empty model. */
+        ck_assert_int_eq(rg_bayes_learn_batch(b, cs, classes, MANY, 1), RG_OK);
+        ck_assert_int_eq(rg_bayes_stats_get(b, &got), RG_OK);
+        ck_assert_uint_eq(got.spam_comments + got.ham_comments + got.tokens, 0);
+        /* A bad comment anywhere refuses the whole batch. */
+        rg_comment saved = cs[MANY - 1];
+        cs[MANY - 1].size = 1;
+        ck_assert_int_eq(rg_bayes_classify_batch(b, cs, MANY, batch),
+                         RG_EINVAL);
+        ck_assert_int_eq(rg_bayes_learn_batch(b, cs, classes, MANY, 0),
+                         RG_EINVAL);
+        cs[MANY - 1] = saved;
+        rg_bayes_close(b);
+    }
+    rg_bayes_close(one);
+}
+END_TEST
+
+#if RG_HAVE_SQLITE
+
+/* ---- Model images (sqlite:) ---- */
+
+static void image_path(char *path, size_t size)
+{
+    snprintf(path, size, "%s/image.db", rg_test_tmpdir());
+}
+
+/* Scores of the MANY comments on a fresh handle of the file. */
+static void fresh_scores(const char *path, rg_bayes_result *out)
+{
+    static char bodies[MANY][160];
+    static rg_comment cs[MANY];
+    char url[700];
+    many_comments(bodies, cs, NULL);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    rg_bayes *b = open_model(url);
+    ck_assert_int_eq(rg_bayes_classify_batch(b, cs, MANY, out), RG_OK);
+    rg_bayes_close(b);
+}
+
+static bool same_scores(const rg_bayes_result *a, const rg_bayes_result *b)
+{
+    for (int i = 0; i < MANY; i++)
+        if (a[i].spamicity != b[i].spamicity || a[i].verdict != b[i].verdict)
+            return false;
+    return true;
+}
+
+/* A trained model in a new file at path, with its image written. */
+static void trained_file(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char name[700];
+        snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
+        remove(name);
+    }
+
+    static char bodies[MANY][160];
+    static rg_comment cs[MANY];
+    static rg_class classes[MANY];
+    char url[700];
+    many_comments(bodies, cs, classes);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    rg_bayes *b = open_model(url);
+    ck_assert_int_eq(rg_bayes_learn_batch(b, cs, classes, MANY, 0), RG_OK);
+    ck_assert_int_eq(rg_bayes_optimize(b), RG_OK);
+    rg_bayes_close(b);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM bayes_image"),
+                     1);
+}
+
+START_TEST(image_scores_like_the_tables)
+{
+    static rg_bayes_result with_image[MANY], without[MANY];
+    char path[600];
+    image_path(path, sizeof path);
+    trained_file(path);
+
+    fresh_scores(path, with_image);
+    rg_test_sql_exec(path, "DELETE FROM bayes_image");
+    fresh_scores(path, without);
+    ck_assert(same_scores(with_image, without));
+
+    /* The image is what a fresh handle reads: a count changed behind its
+     * back in the table alone goes unseen while the image is there. */
+    trained_file(path);
+    rg_test_sql_exec(path, "UPDATE bayes_tokens SET spam = spam + 50");
+    fresh_scores(path, with_image);
+    ck_assert(same_scores(with_image, without));
+}
+END_TEST
+
+START_TEST(learning_drops_the_image)
+{
+    static rg_bayes_result before[MANY], after[MANY];
+    char path[600], url[700];
+    image_path(path, sizeof path);
+    trained_file(path);
+    fresh_scores(path, before);
+
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    rg_bayes *b = open_model(url);
+    /* Read the image into this handle, then learn: the handle and the
+     * file both forget it, and scores follow the learning. */
+    rg_bayes_result r;
+    rg_comment c = comment(ham_bodies[0]);
+    ck_assert_int_eq(rg_bayes_classify_batch(b, &c, 1, &r), RG_OK);
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_eq(rg_bayes_learn(b, &c, RG_CLASS_SPAM), RG_OK);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM bayes_image"),
+                     0);
+    rg_bayes_result moved;
+    ck_assert_int_eq(rg_bayes_classify_batch(b, &c, 1, &moved), RG_OK);
+    ck_assert(moved.spamicity > r.spamicity);
+    rg_bayes_close(b);
+    fresh_scores(path, after);
+    ck_assert(!same_scores(before, after));
+
+    /* Optimizing again brings back an image that agrees with the tables. */
+    b = open_model(url);
+    ck_assert_int_eq(rg_bayes_optimize(b), RG_OK);
+    rg_bayes_close(b);
+    fresh_scores(path, before);
+    ck_assert(same_scores(before, after));
+}
+END_TEST
+
+/* A damaged or altered image is ignored: scores come from the tables, and
+ * nothing is read out of bounds (AddressSanitizer checks in CI). */
+START_TEST(damaged_image_is_ignored)
+{
+    static rg_bayes_result want[MANY], got[MANY];
+    static const char *const damage[] = {
+        "UPDATE bayes_image SET image = x'00'",
+        "UPDATE bayes_image SET image = zeroblob(72)",
+        "UPDATE bayes_image SET image = substr(image, 1, length(image) - 1)",
+        "UPDATE bayes_image SET image = image || x'00'",
+        /* the magic */
+        "UPDATE bayes_image SET image = x'00' || substr(image, 2)",
+        /* ntokens (at 60) as large as nslots: no empty slot */
+        "UPDATE bayes_image SET image = substr(image, 1, 60) || "
+        "substr(image, 57, 4) || substr(image, 65)",
+        /* the first slot's arena reference far out of range */
+        "UPDATE bayes_image SET image = substr(image, 1, 72) || x'ffffff7f' "
+        "|| substr(image, 77)",
+        /* totals that disagree with the table's */
+        "UPDATE bayes_totals SET spam_words = spam_words + 1",
+    };
+    char path[600];
+    image_path(path, sizeof path);
+
+    for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++) {
+        trained_file(path);
+        rg_test_sql_exec(path, damage[d]);
+        /* The reference: the same file without its image. */
+        char ref[700];
+        snprintf(ref, sizeof ref, "%s/ref.db", rg_test_tmpdir());
+        remove(ref);
+        char sql[800];
+        snprintf(sql, sizeof sql, "VACUUM INTO '%s'", ref);
+        rg_test_sql_exec(path, sql);
+        rg_test_sql_exec(ref, "DELETE FROM bayes_image");
+        fresh_scores(ref, want);
+        fresh_scores(path, got);
+        ck_assert_msg(same_scores(want, got), "damage %zu", d);
+    }
+}
+END_TEST
+
+#endif
+
+START_TEST(optimize_errors)
+{
+    ck_assert_int_eq(rg_bayes_optimize(NULL), RG_EINVAL);
+    rg_bayes *b = open_model("memory:");
+    ck_assert_int_eq(rg_bayes_optimize(b), RG_OK);
+    train(b);
+    ck_assert_int_eq(rg_bayes_optimize(b), RG_OK);
+    ck_assert(score(b, spam_bodies[0]) > 0.5);
+    rg_bayes_close(b);
+}
+END_TEST
+
 Suite *bayes_suite(void);
 
 Suite *bayes_suite(void)
@@ -504,6 +766,13 @@ Suite *bayes_suite(void)
     tcase_add_test(tc, cutoffs_decide_verdict);
     tcase_add_loop_test(tc, hostile_comments, 0, 2);
     tcase_add_test(tc, errors);
+    tcase_add_loop_test(tc, threads_change_nothing, 0, 2);
+    tcase_add_test(tc, optimize_errors);
+#if RG_HAVE_SQLITE
+    tcase_add_test(tc, image_scores_like_the_tables);
+    tcase_add_test(tc, learning_drops_the_image);
+    tcase_add_test(tc, damaged_image_is_ignored);
+#endif
     suite_add_tcase(s, tc);
     return s;
 }

@@ -180,6 +180,29 @@ assert rows[3]["verdict"] != "spam", rows[3]
 grep -q '"id":9007199254740993,' "$tmp/scores" ||
     fail "classify: big id not exact: $(cat "$tmp/scores")"
 
+# Training leaves a model image in the file; classifying without it (as
+# after learning through the library) gives the same output.
+db_file=${db#sqlite:}
+python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("SELECT count(*) FROM bayes_image").fetchone()[0] == 1
+db.execute("DELETE FROM bayes_image")
+db.commit()
+' "$db_file" || fail "train wrote no model image"
+run classify --db "$db" "$tmp/test.jsonl"
+cmp -s "$tmp/out" "$tmp/scores" || fail "classify without an image differs"
+# A damaged image (and nothing else) must not change a score either.
+python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("INSERT INTO bayes_image(id, image) VALUES(0, x\x27726731\x27)")
+db.commit()
+' "$db_file" || fail "cannot damage the image"
+run classify --db "$db" "$tmp/test.jsonl"
+expect 0 "classify with a damaged image"
+cmp -s "$tmp/out" "$tmp/scores" || fail "classify with a damaged image differs"
+
 # Standard input, with and without "-", and CRLF line ends.
 run classify --db "$db" <"$tmp/test.jsonl"
 cmp -s "$tmp/out" "$tmp/scores" || fail "classify from stdin differs"

@@ -1674,34 +1674,6 @@ END_TEST
 
 /* ---- sqlite: ---- */
 
-static sqlite3_int64 sql_int(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    sqlite3_int64 v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
-static void sql_exec(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-
-    ck_assert_int_eq(sqlite3_open_v2(path, &db,
-                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                     NULL),
-                     SQLITE_OK);
-    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s",
-                  sqlite3_errmsg(db));
-    sqlite3_close(db);
-}
-
 static int sqlite_open_rc(const char *path)
 {
     char url[PATH_LEN + 16];
@@ -1741,10 +1713,11 @@ START_TEST(sqlite_survives_reopen)
     rg_store_close(s);
 
     scratch_path(path, "s.db");
-    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 2);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 51);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM pragma_journal_mode"
-                                   " WHERE journal_mode = 'wal'"),
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"), 51);
+    ck_assert_int_eq(rg_test_sql_int(path,
+                                     "SELECT count(*) FROM pragma_journal_mode"
+                                     " WHERE journal_mode = 'wal'"),
                      1);
 }
 END_TEST
@@ -1778,20 +1751,21 @@ START_TEST(sqlite_purges_expired_rows)
         ck_assert(spend(s, i, T0 + 10, T0));
     ck_assert(spend(s, 9999, T0 + 100, T0));
     rg_store_close(s);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 1101);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"), 1101);
 
     /* The first spend purges 1024 rows, and the count of rows it deleted
      * must not be taken for the upsert's: the nonce is still spent. */
     s = open_backend(SQLITE, 0);
     ck_assert(!spend(s, 9999, T0 + 100, T0 + 11));
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 1101 - 1024);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"),
+                     1101 - 1024);
     for (uint32_t i = 1; i < 256; i++)
         ck_assert(spend(s, 5000 + i, T0 + 100, T0 + 11));
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"),
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"),
                      1101 - 1024 + 255);
     /* The 257th spend purges the other 76. */
     ck_assert(spend(s, 6000, T0 + 100, T0 + 11));
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 257);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"), 257);
     rg_store_close(s);
 }
 END_TEST
@@ -1854,7 +1828,8 @@ START_TEST(sqlite_processes_race)
         }
         ck_assert_msg(fresh == 1, "nonce %d fresh to %d processes", i, fresh);
     }
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), PROC_NONCES);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"),
+                     PROC_NONCES);
 }
 END_TEST
 
@@ -1901,7 +1876,7 @@ START_TEST(sqlite_processes_open_new_file)
             ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                           "round %d child %d: status %d", round, p, status);
         }
-        ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"),
+        ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"),
                          OPEN_PROCS);
     }
 }
@@ -1936,17 +1911,19 @@ START_TEST(sqlite_newer_schema)
     char path[PATH_LEN];
 
     scratch_path(path, "new.db");
-    sql_exec(path, "PRAGMA user_version = 3");
+    rg_test_sql_exec(path, "PRAGMA user_version = 4");
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
-    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 3);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM sqlite_master"), 0);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 4);
+    ck_assert_int_eq(
+        rg_test_sql_int(path, "SELECT count(*) FROM sqlite_master"), 0);
 
     /* A table of that name but another layout. */
     scratch_path(path, "foreign.db");
-    sql_exec(path, "CREATE TABLE spent(x TEXT)");
+    rg_test_sql_exec(path, "CREATE TABLE spent(x TEXT)");
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
-    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 0);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM sqlite_master"), 1);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 0);
+    ck_assert_int_eq(
+        rg_test_sql_int(path, "SELECT count(*) FROM sqlite_master"), 1);
 }
 END_TEST
 
@@ -2021,7 +1998,7 @@ START_TEST(sqlite_spend_fails)
     rg_store *s = open_backend(SQLITE, 0);
 
     ck_assert(spend(s, 1, T0 + 100, T0));
-    sql_exec(scratch_path(path, "s.db"), "DROP TABLE spent");
+    rg_test_sql_exec(scratch_path(path, "s.db"), "DROP TABLE spent");
     ck_assert_int_eq(spend_rc(s, 2, T0 + 100, T0, &fresh), RG_ESTORE);
     ck_assert(!fresh);
     rg_store_close(s);
@@ -2050,10 +2027,12 @@ START_TEST(sqlite_bayes_survives_reopen)
     rg_store_close(s);
 
     scratch_path(path, "s.db");
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM bayes_tokens"), 5);
-    ck_assert_int_eq(sql_int(path, "SELECT tokens FROM bayes_totals"), 5);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM bayes_tokens "
-                                   "WHERE spam = 0 AND ham = 0"),
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM bayes_tokens"),
+                     5);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT tokens FROM bayes_totals"),
+                     5);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM bayes_tokens "
+                                           "WHERE spam = 0 AND ham = 0"),
                      0);
 }
 END_TEST
@@ -2320,9 +2299,9 @@ START_TEST(sqlite_bayes_killed_trainer)
         }
         close(pfd[0]);
 
-        ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM "
-                                       "pragma_integrity_check "
-                                       "WHERE integrity_check = 'ok'"),
+        ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM "
+                                               "pragma_integrity_check "
+                                               "WHERE integrity_check = 'ok'"),
                          1);
         rg_store *s = open_url(url);
         rg_bayes_stats st = stats_of(s);
@@ -2399,7 +2378,7 @@ START_TEST(sqlite_migrates_version_1)
 
     write_v1_file(scratch_path(path, "s.db"), 20);
     rg_store *s = open_backend(SQLITE, 0);
-    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 3);
     /* The spent nonces are still spent, and the model starts empty. */
     for (uint32_t i = 0; i < 20; i++)
         ck_assert(!spend(s, i, T0 + 100, T0 + 1));
@@ -2413,7 +2392,7 @@ START_TEST(sqlite_migrates_version_1)
     ck_stats(s, 1, 0, 2);
     ck_assert(!spend(s, 3, T0 + 100, T0 + 2));
     rg_store_close(s);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 21);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"), 21);
 }
 END_TEST
 
@@ -2424,19 +2403,41 @@ START_TEST(sqlite_foreign_bayes_tables)
 
     /* Version 1 with a table of the name version 2 would create. */
     write_v1_file(scratch_path(path, "v1.db"), 3);
-    sql_exec(path, "CREATE TABLE bayes_tokens(x TEXT)");
+    rg_test_sql_exec(path, "CREATE TABLE bayes_tokens(x TEXT)");
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
-    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 1);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM sqlite_master "
-                                   "WHERE name = 'bayes_totals'"),
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 1);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM sqlite_master "
+                                           "WHERE name = 'bayes_totals'"),
                      0);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM spent"), 3);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"), 3);
 
-    /* Version 2 without the model's tables. */
-    scratch_path(path, "v2.db");
-    sql_exec(path, "PRAGMA user_version = 2");
+    /* Version 3 without the model's tables. */
+    scratch_path(path, "v3.db");
+    rg_test_sql_exec(path, "PRAGMA user_version = 3");
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
-    ck_assert_int_eq(sql_int(path, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 3);
+}
+END_TEST
+
+/* A file of version 2 (a model, no image table) gains the table and keeps
+ * its model. */
+START_TEST(sqlite_migrates_version_2)
+{
+    char path[PATH_LEN];
+
+    rg_store *s = open_backend(SQLITE, 0);
+    teach(s, "a b", true, 1);
+    teach(s, "b c", false, 1);
+    rg_store_close(s);
+    scratch_path(path, "s.db");
+    rg_test_sql_exec(path, "DROP TABLE bayes_image; PRAGMA user_version = 2");
+
+    s = open_backend(SQLITE, 0);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM bayes_image"),
+                     0);
+    ck_stats(s, 1, 1, 3);
+    rg_store_close(s);
 }
 END_TEST
 
@@ -2459,9 +2460,9 @@ START_TEST(sqlite_bayes_fails)
     teach(s, "a b c", true, 1);
     snap(s, &before);
 
-    sql_exec(path, "CREATE TRIGGER no_h BEFORE INSERT ON bayes_tokens "
-                   "WHEN NEW.token = CAST('h' AS BLOB) "
-                   "BEGIN SELECT RAISE(ABORT, 'no'); END");
+    rg_test_sql_exec(path, "CREATE TRIGGER no_h BEFORE INSERT ON bayes_tokens "
+                           "WHEN NEW.token = CAST('h' AS BLOB) "
+                           "BEGIN SELECT RAISE(ABORT, 'no'); END");
     rg__token_set_init(&ts, SIZE_MAX);
     add_list(&ts, "a new1 h zz");
     ck_assert_int_eq(
@@ -2469,18 +2470,20 @@ START_TEST(sqlite_bayes_fails)
         RG_ESTORE);
     snap(s, &after);
     ck_same_snapshot(&before, &after);
-    ck_assert_int_eq(sql_int(path, "SELECT count(*) FROM bayes_tokens"), 3);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM bayes_tokens"),
+                     3);
 
     /* The same at the last write, the totals. */
-    sql_exec(path, "DROP TRIGGER no_h;"
-                   "CREATE TRIGGER no_totals BEFORE UPDATE ON bayes_totals "
-                   "BEGIN SELECT RAISE(ABORT, 'no'); END");
+    rg_test_sql_exec(path,
+                     "DROP TRIGGER no_h;"
+                     "CREATE TRIGGER no_totals BEFORE UPDATE ON bayes_totals "
+                     "BEGIN SELECT RAISE(ABORT, 'no'); END");
     ck_assert_int_eq(
         apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
         RG_ESTORE);
     snap(s, &after);
     ck_same_snapshot(&before, &after);
-    sql_exec(path, "DROP TRIGGER no_totals");
+    rg_test_sql_exec(path, "DROP TRIGGER no_totals");
     ck_assert_int_eq(
         apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
         RG_OK);
@@ -2489,13 +2492,13 @@ START_TEST(sqlite_bayes_fails)
 
     /* Rows that break the schema's rules (written with the checks off)
      * are refused rather than believed. */
-    sql_exec(path, "PRAGMA ignore_check_constraints = ON;"
-                   "UPDATE bayes_tokens SET spam = -1 "
-                   "WHERE token = CAST('b' AS BLOB);"
-                   "UPDATE bayes_tokens SET spam = 4294967296 "
-                   "WHERE token = CAST('c' AS BLOB);"
-                   "UPDATE bayes_tokens SET spam = 0, ham = 0 "
-                   "WHERE token = CAST('zz' AS BLOB)");
+    rg_test_sql_exec(path, "PRAGMA ignore_check_constraints = ON;"
+                           "UPDATE bayes_tokens SET spam = -1 "
+                           "WHERE token = CAST('b' AS BLOB);"
+                           "UPDATE bayes_tokens SET spam = 4294967296 "
+                           "WHERE token = CAST('c' AS BLOB);"
+                           "UPDATE bayes_tokens SET spam = 0, ham = 0 "
+                           "WHERE token = CAST('zz' AS BLOB)");
     for (int k = 0; k < 3; k++) {
         const char *bad = k == 0 ? "b" : k == 1 ? "c" : "zz";
         rg__token_set_clear(&ts);
@@ -2507,8 +2510,8 @@ START_TEST(sqlite_bayes_fails)
     }
     ck_counts(s, "a", 2, 0);
 
-    sql_exec(path, "PRAGMA ignore_check_constraints = ON;"
-                   "UPDATE bayes_totals SET ham = -5");
+    rg_test_sql_exec(path, "PRAGMA ignore_check_constraints = ON;"
+                           "UPDATE bayes_totals SET ham = -5");
     ck_assert_int_eq(s->ops->bayes_stats(s, &st), RG_ESTORE);
     ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_ESTORE);
     ck_assert_int_eq(
@@ -2516,10 +2519,10 @@ START_TEST(sqlite_bayes_fails)
         RG_ESTORE);
 
     /* The totals row gone, then the tables. */
-    sql_exec(path, "DELETE FROM bayes_totals");
+    rg_test_sql_exec(path, "DELETE FROM bayes_totals");
     ck_assert_int_eq(s->ops->bayes_stats(s, &st), RG_ESTORE);
     ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_ESTORE);
-    sql_exec(path, "DROP TABLE bayes_tokens; DROP TABLE bayes_totals");
+    rg_test_sql_exec(path, "DROP TABLE bayes_tokens; DROP TABLE bayes_totals");
     rg__token_set_clear(&ts);
     add_list(&ts, "a");
     ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_ESTORE);
@@ -2629,6 +2632,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, sqlite_bayes_readers_not_blocked);
     tcase_add_test(tc, sqlite_bayes_killed_trainer);
     tcase_add_test(tc, sqlite_migrates_version_1);
+    tcase_add_test(tc, sqlite_migrates_version_2);
     tcase_add_test(tc, sqlite_foreign_bayes_tables);
     tcase_add_test(tc, sqlite_bayes_fails);
 #else

@@ -1,7 +1,9 @@
 /*
  * One guard shared by 8 threads, as in a threaded web server: every thread
  * issues and verifies at once, and a token raced by all threads passes
- * exactly once. Run under ThreadSanitizer in CI.
+ * exactly once; and one spam filter that threads classify and train at
+ * once, in batches that start threads of their own. Run under
+ * ThreadSanitizer in CI.
  */
 #include <check.h>
 #include <pthread.h>
@@ -150,6 +152,78 @@ START_TEST(threads_race_one_token)
 }
 END_TEST
 
+/* ---- One spam filter ---- */
+
+enum { BATCH = 160 };
+
+typedef struct filter_worker {
+    rg_bayes *b;
+    int id;
+} filter_worker;
+
+static void *classify_and_learn(void *arg)
+{
+    filter_worker *w = arg;
+    static const char *const words[] = {"cheap",   "pills",     "thanks",
+                                        "article", "subscribe", "typo",
+                                        "free",    "build"};
+    char bodies[BATCH][64];
+    rg_comment cs[BATCH];
+    rg_class classes[BATCH];
+    rg_bayes_result res[BATCH];
+
+    for (int i = 0; i < BATCH; i++) {
+        snprintf(bodies[i], sizeof bodies[i], "%s %s w%d",
+                 words[(i + w->id) % 8], words[(i * 3) % 8], i % 11);
+        rg_comment_init(&cs[i]);
+        cs[i].body = bodies[i];
+        classes[i] = i % 2 ? RG_CLASS_SPAM : RG_CLASS_HAM;
+    }
+    for (int round = 0; round < 4; round++) {
+        if (w->id % 2 == 0)
+            ck_assert_int_eq(rg_bayes_learn_batch(w->b, cs, classes, BATCH, 0),
+                             RG_OK);
+        ck_assert_int_eq(rg_bayes_classify_batch(w->b, cs, BATCH, res), RG_OK);
+        for (int i = 0; i < BATCH; i++)
+            ck_assert(res[i].spamicity >= 0 && res[i].spamicity <= 1);
+    }
+    if (w->id == 0)
+        ck_assert_int_eq(rg_bayes_optimize(w->b), RG_OK);
+    return NULL;
+}
+
+START_TEST(threads_share_a_filter)
+{
+    char url[600];
+    rg_bayes_config cfg;
+    rg_bayes *b = NULL;
+    if (_i == 0)
+        snprintf(url, sizeof url, "memory:");
+    else
+        snprintf(url, sizeof url, "sqlite:%s/filter.db", rg_test_tmpdir());
+    rg_bayes_config_init(&cfg);
+    cfg.threads = 2;
+    ck_assert_int_eq(rg_bayes_open(&b, url, &cfg), RG_OK);
+
+    enum { WORKERS = 4 };
+    pthread_t t[WORKERS];
+    filter_worker w[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        w[i] = (filter_worker){b, i};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, classify_and_learn, &w[i]),
+                         0);
+    }
+    for (int i = 0; i < WORKERS; i++)
+        pthread_join(t[i], NULL);
+    rg_bayes_stats st;
+    ck_assert_int_eq(rg_bayes_stats_get(b, &st), RG_OK);
+    /* Two learning workers, four rounds, half of each batch spam. */
+    ck_assert_uint_eq(st.spam_comments, 2 * 4 * BATCH / 2);
+    ck_assert_uint_eq(st.ham_comments, 2 * 4 * BATCH / 2);
+    rg_bayes_close(b);
+}
+END_TEST
+
 Suite *threads_suite(void);
 
 Suite *threads_suite(void)
@@ -159,6 +233,7 @@ Suite *threads_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, threads_issue_and_verify, 0, 2);
     tcase_add_loop_test(tc, threads_race_one_token, 0, 2);
+    tcase_add_loop_test(tc, threads_share_a_filter, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

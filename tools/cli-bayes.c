@@ -771,6 +771,15 @@ static int run_train(const cli_verb *self, int argc, char **argv)
     t.unlearn = unlearn;
     ex = train_loop(&t, &r);
     progress_clear(&prog);
+    /* A fresh process classifying a file then reads the model in one
+     * piece. Only speed depends on it, so a failure is a warning. */
+    if (t.done > 0) {
+        int rc = rg_bayes_optimize(b);
+        if (rc != RG_OK)
+            cli_error("%s: model image not written (classification will be "
+                      "slower): %s",
+                      url, rg_strerror(rc));
+    }
 
     char totals[128];
     if (!model_totals(b, totals, sizeof totals))
@@ -801,7 +810,8 @@ const cli_verb cli_verb_train = {
     "Input is JSON Lines: one object per line with a string \"body\" and\n"
     "optional \"author\", \"email\", \"url\", \"ip\" and \"id\". A bad line\n"
     "is reported as FILE:LINE and skipped. Prints how many comments were\n"
-    "learned and the model's totals.\n"
+    "learned and the model's totals. Then writes an image of the model\n"
+    "into the file, from which a later classify reads it in one piece.\n"
     "\n"
     "  --db URL     the model: sqlite:PATH (default: $REPLYGUARD_DB, else\n"
     "               $XDG_DATA_HOME/replyguard/model.sqlite, or\n"
