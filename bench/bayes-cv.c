@@ -2,7 +2,8 @@
  * One fold of a cross-validation of the content filter, in process: learn
  * a training set, score a test set, and say how long each took.
  *
- * Usage: bayes-cv [--store URL] [--stats FILE] TRAIN.jsonl TEST.jsonl
+ * Usage: bayes-cv [--store URL] [--stats FILE] [--threads N] TRAIN.jsonl
+ *                 TEST.jsonl
  *
  * Both files are JSON Lines, one comment a line:
  *   {"id": "17", "label": "spam"|"ham", "body": "..."}
@@ -12,14 +13,19 @@
  *
  * Everything is parsed into memory first, so the timings cover only the
  * filter: one rg_bayes_learn_batch() over the whole training set, then one
- * rg_bayes_classify() per test comment. The store URL defaults to
+ * rg_bayes_classify_batch() over the test set, both with the default
+ * threads (one per CPU) unless --threads says otherwise. For comparison it also
+ * times, without reporting their scores, one rg_bayes_classify() per test
+ * comment (which must agree exactly with the batch) and, with memory:, the same
+ * training on a second model with a single thread. The store URL defaults to
  * "memory:"; with "sqlite:PATH" the model lives in that file.
  *
  * stdout: one line per test comment, "id<TAB>spamicity<TAB>verdict".
  * stderr (or --stats FILE): one JSON object with train_seconds,
- * classify_seconds, the counts, and the memory the model took: the growth
- * of the peak resident set (VmHWM) over opening and training, and of the
- * resident set (VmRSS) itself.
+ * classify_seconds, classify_one_by_one_seconds,
+ * train_one_thread_seconds (-1 unless memory:), cpus, the counts, and the
+ * memory the model took: the growth of the peak resident set (VmHWM) over
+ * opening and training, and of the resident set (VmRSS) itself.
  *
  * Exit status: 0 on success, 1 on bad input or a failing library call,
  * 2 on bad usage.
@@ -31,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -185,9 +192,49 @@ static long peak_kib(void)
     return -1;
 }
 
+/*
+ * The training of the timed run again, on a second model of the same store
+ * URL with a single thread: what a caller that sets threads to 1 gets.
+ */
+static bool train_one_thread(const char *store, const struct items *train,
+                             double *seconds)
+{
+    rg_bayes_config cfg;
+    rg_bayes *b = NULL;
+    rg_comment *comments = calloc(train->n ? train->n : 1, sizeof *comments);
+    rg_class *classes = calloc(train->n ? train->n : 1, sizeof *classes);
+    bool ok = false;
+
+    rg_bayes_config_init(&cfg);
+    cfg.threads = 1;
+    if (!comments || !classes) {
+        fprintf(stderr, "out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < train->n; i++) {
+        rg_comment_init(&comments[i]);
+        comments[i].body = train->v[i].body;
+        classes[i] = train->v[i].cls;
+    }
+    int rc = rg_bayes_open(&b, store, &cfg);
+    if (rc == RG_OK) {
+        double t0 = bench_now();
+        rc = rg_bayes_learn_batch(b, comments, classes, train->n, 0);
+        *seconds = bench_now() - t0;
+    }
+    if (rc != RG_OK)
+        fprintf(stderr, "one-thread training: %s\n", rg_strerror(rc));
+    ok = rc == RG_OK;
+out:
+    rg_bayes_close(b);
+    free(classes);
+    free(comments);
+    return ok;
+}
+
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: bayes-cv [--store URL] [--stats FILE] "
+    fprintf(to, "usage: bayes-cv [--store URL] [--stats FILE] [--threads N] "
                 "TRAIN.jsonl TEST.jsonl\n");
 }
 
@@ -202,17 +249,21 @@ int main(int argc, char **argv)
     rg_bayes *b = NULL;
     rg_bayes_stats model = {0};
     size_t verdicts[3] = {0};
-    double t0, train_s, classify_s;
+    double t0, train_s, classify_s, single_s, train1_s = -1;
     long hwm0, rss0, hwm1, rss1;
     json_t *stats = NULL;
     FILE *stats_out = stderr;
     int rc, status = 1;
+    uint32_t threads = 0;
+    rg_bayes_config cfg;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
             store = argv[++i];
         else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc)
             stats_path = argv[++i];
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -258,7 +309,9 @@ int main(int argc, char **argv)
      * process, whose inputs are all parsed by now. */
     hwm0 = peak_kib();
     rss0 = status_kib("VmRSS:");
-    rc = rg_bayes_open(&b, store, NULL);
+    rg_bayes_config_init(&cfg);
+    cfg.threads = threads;
+    rc = rg_bayes_open(&b, store, &cfg);
     if (rc != RG_OK) {
         fprintf(stderr, "rg_bayes_open(%s): %s\n", store, rg_strerror(rc));
         goto done;
@@ -274,19 +327,47 @@ int main(int argc, char **argv)
     hwm1 = peak_kib();
     rss1 = status_kib("VmRSS:");
 
+    free(comments);
+    comments = calloc(test.n ? test.n : 1, sizeof *comments);
+    if (!comments) {
+        fprintf(stderr, "out of memory\n");
+        goto done;
+    }
+    for (size_t i = 0; i < test.n; i++) {
+        rg_comment_init(&comments[i]);
+        comments[i].body = test.v[i].body;
+    }
+    t0 = bench_now();
+    rc = rg_bayes_classify_batch(b, comments, test.n, results);
+    classify_s = bench_now() - t0;
+    if (rc != RG_OK) {
+        fprintf(stderr, "rg_bayes_classify_batch: %s\n", rg_strerror(rc));
+        goto done;
+    }
+
     t0 = bench_now();
     for (size_t i = 0; i < test.n; i++) {
-        rg_comment c;
-        rg_comment_init(&c);
-        c.body = test.v[i].body;
-        rc = rg_bayes_classify(b, &c, &results[i], NULL, 0);
+        rg_bayes_result one;
+        rc = rg_bayes_classify(b, &comments[i], &one, NULL, 0);
         if (rc != RG_OK) {
             fprintf(stderr, "rg_bayes_classify (%s): %s\n", test.v[i].id,
                     rg_strerror(rc));
             goto done;
         }
+        if (one.spamicity != results[i].spamicity ||
+            one.verdict != results[i].verdict) {
+            fprintf(stderr,
+                    "%s: rg_bayes_classify and "
+                    "rg_bayes_classify_batch disagree\n",
+                    test.v[i].id);
+            goto done;
+        }
     }
-    classify_s = bench_now() - t0;
+    single_s = bench_now() - t0;
+
+    if (strncmp(store, "memory:", 7) == 0 &&
+        !train_one_thread(store, &train, &train1_s))
+        goto done;
 
     for (size_t i = 0; i < test.n; i++) {
         rg_bayes_verdict v = results[i].verdict;
@@ -306,13 +387,16 @@ int main(int argc, char **argv)
     }
 
     stats = json_pack(
-        "{s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:I, s:I, s:I}, s:I, s:I, "
-        "s:I, s:I, s:I}",
+        "{s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:{s:I, s:I, "
+        "s:I}, s:I, s:I, s:I, s:I, s:I}",
         "store", store, "train", (json_int_t)train.n, "train_spam",
         (json_int_t)train.spam, "train_ham", (json_int_t)train.ham, "test",
         (json_int_t)test.n, "train_seconds", train_s, "classify_seconds",
-        classify_s, "verdicts", "ham", (json_int_t)verdicts[RG_BAYES_HAM],
-        "unsure", (json_int_t)verdicts[RG_BAYES_UNSURE], "spam",
+        classify_s, "classify_one_by_one_seconds", single_s,
+        "train_one_thread_seconds", train1_s, "cpus",
+        (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "verdicts", "ham",
+        (json_int_t)verdicts[RG_BAYES_HAM], "unsure",
+        (json_int_t)verdicts[RG_BAYES_UNSURE], "spam",
         (json_int_t)verdicts[RG_BAYES_SPAM], "model_spam",
         (json_int_t)model.spam_comments, "model_ham",
         (json_int_t)model.ham_comments, "model_tokens",

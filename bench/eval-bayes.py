@@ -474,6 +474,11 @@ def run_system(s, k, rnd, fd, build, train, test, spam, ham):
                                f"{len(ham)}")
         got["train_s"] = st["train_seconds"]
         got["classify_s"] = st["classify_seconds"]
+        # The same work without threads, for comparison (memory: only
+        # trains twice).
+        got["classify1_s"] = st["classify_one_by_one_seconds"]
+        if st["train_one_thread_seconds"] >= 0:
+            got["train1_s"] = st["train_one_thread_seconds"]
         got["mem_kb"] = st["peak_rss_increase_kb"]
         got["rss_kb"] = st["rss_increase_kb"]
         if s == "sqlite":
@@ -541,8 +546,10 @@ def evaluate(name, rows, systems, build, out_dir, rounds, notes):
                         notes.append(f"{LABELS[s]}, {name} fold {k}: scores "
                                      f"changed between rounds (first round "
                                      f"kept)")
-                    b["train_s"] = min(b["train_s"], got["train_s"])
-                    b["classify_s"] = min(b["classify_s"], got["classify_s"])
+                    for key in ("train_s", "classify_s", "train1_s",
+                                "classify1_s"):
+                        if key in got:
+                            b[key] = min(b[key], got[key])
                     for key in ("mem_kb", "rss_kb"):
                         if got[key] is not None:
                             b[key] = max(b[key], got[key])
@@ -551,6 +558,9 @@ def evaluate(name, rows, systems, build, out_dir, rounds, notes):
                 r["scores"].update(b["scores"])
                 r["train_s"] += b["train_s"]
                 r["classify_s"] += b["classify_s"]
+                for key in ("train1_s", "classify1_s"):
+                    if key in b:
+                        r[key] = r.get(key, 0.0) + b[key]
                 r["train_n"] += len(train)
                 r["classify_n"] += len(test)
                 for key in ("mem_kb", "rss_kb", "disk_bytes"):
@@ -571,6 +581,10 @@ def evaluate(name, rows, systems, build, out_dir, rounds, notes):
         m["train_per_s"] = div(r["train_n"], r["train_s"])
         m["classify_per_s"] = div(r["classify_n"], r["classify_s"])
         m["train_s"], m["classify_s"] = r["train_s"], r["classify_s"]
+        for key, n in (("train1", r["train_n"]), ("classify1",
+                                                  r["classify_n"])):
+            if key + "_s" in r:
+                m[key + "_per_s"] = div(n, r[key + "_s"])
         m["model_peak_kb"] = max(r["mem_kb"]) if r["mem_kb"] else None
         m["model_rss_kb"] = max(r["rss_kb"]) if r["rss_kb"] else None
         m["model_disk_bytes"] = (max(r["disk_bytes"]) if r["disk_bytes"]
@@ -751,6 +765,15 @@ def checks(name, summary, systems):
             out.append(f"- {what} vs bogofilter: {ratio:.1f}x "
                        f"({rate(ours)} vs {rate(theirs)} comments/s; "
                        f"target >= {want:g}x): {verdict(ratio >= want)}")
+        rg = summary.get("memory")
+        for key, what in (("classify1", "one rg_bayes_classify() per "
+                           "comment"), ("train1", "training on one thread")):
+            if rg and key + "_per_s" in rg:
+                ratio = div(rg[key + "_per_s"], bogo[key[:-1] + "_per_s"])
+                out.append(f"- in-process, {what}: {rate(rg[key + '_per_s'])}"
+                           f" comments/s, {ratio:.1f}x bogofilter (no target;"
+                           f" the figures above use threads on "
+                           f"{os.cpu_count()} CPUs)")
         for s in ("sqlite",):
             if s in summary:
                 for phase in ("train", "classify"):
