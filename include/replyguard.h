@@ -362,7 +362,7 @@ RG_EXPORT void rg_bayes_config_init(rg_bayes_config *cfg);
 /* One clue: a token and what it says. */
 #define RG_CLUE_TOKEN_MAX 72
 typedef struct rg_clue {
-    char token[RG_CLUE_TOKEN_MAX]; /* "url:example", "body:free" */
+    char token[RG_CLUE_TOKEN_MAX]; /* "free", "dom:example.com" */
     double probability;            /* Robinson's f(w): 0 hammy, 1 spammy */
     uint32_t spam_count;           /* spam comments that had it */
     uint32_t ham_count;            /* ham comments that had it */
@@ -450,17 +450,19 @@ RG_EXPORT RG_WARN_UNUSED int rg_bayes_classify_batch(rg_bayes *b,
 
 /*
  * Readies the model for classifying batches on new handles, such as a
- * command that opens the model, classifies a file and exits. With sqlite:,
- * writes a compact image of the whole model into the file (one write
- * transaction, about 30 bytes per token, at most 16,777,216 tokens): a
- * handle that meets many tokens it has not cached then reads the image in
- * one piece instead of scanning the token table, about twenty times
- * faster. Any later learning deletes the image, so call this after bulk
- * training; `captcha-check train` does. The image is only ever a copy: a
- * damaged one is ignored. With memory:, does nothing.
- * Errors: RG_EINVAL, RG_ESTORE, RG_ENOMEM, RG_EFULL (too many tokens for
- * an image; classification is unaffected).
- * Thread-safe.
+ * command that opens the model, classifies a file and exits. With
+ * sqlite:PATH, writes a compact image of the whole model (about 21 bytes
+ * per token, at most 16,777,216 tokens) to the file PATH-image, mode 0600,
+ * and records its key in PATH, all in one write transaction: a handle
+ * that meets many tokens it has not cached then reads the image in one
+ * piece instead of scanning the token table, some twenty times faster.
+ * Any later learning makes the image stale (PATH no longer names it), so
+ * call this after bulk training; `captcha-check train` does. The image is
+ * only ever a copy: a stale, damaged or missing one is ignored, and
+ * deleting it is always safe. With memory:, does nothing.
+ * Errors: RG_EINVAL, RG_ESTORE (also when PATH-image cannot be written),
+ * RG_ENOMEM, RG_EFULL (too many tokens for an image; classification is
+ * unaffected). Thread-safe.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_bayes_optimize(rg_bayes *b);
 

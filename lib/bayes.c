@@ -358,11 +358,17 @@ static int merge_shares(share *shares, size_t nshares)
     share *into = &shares[0];
     int rc = into->rc;
     uint32_t *renumber = NULL;
-    size_t most = 0;
+    size_t most = 0, text = 0;
 
-    for (size_t k = 0; k < nshares; k++)
+    /* Room for every share's tokens up front: the merge then grows
+     * nothing, and nothing is copied or rehashed while it runs. */
+    for (size_t k = 0; k < nshares; k++) {
         most += shares[k].ts.count;
-    if (rc == RG_OK && nshares > 1 && !rg__token_set_reserve(&into->ts, most))
+        text += shares[k].ts.text_len;
+    }
+    if (rc == RG_OK && nshares > 1 &&
+        (!rg__token_set_reserve(&into->ts, most, text) ||
+         (into->classes && most > 0 && !delta_reserve(into, most - 1))))
         rc = RG_ENOMEM;
 
     for (size_t k = 1; k < nshares && rc == RG_OK; k++) {

@@ -1,6 +1,6 @@
 /*
  * Model images (model-image.h): built from the token table in one pass,
- * checked whole when loaded, then read with no further checks.
+ * read with bounded probes.
  *
  * The slots are placed by SipHash under a key of the image's own, chosen
  * at random when it is built and stored in it: the tokens come from
@@ -10,34 +10,44 @@
  */
 #include "model-image.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#define MAGIC        "rgimage1"
-#define HEADER_BYTES 72
+#define MAGIC        "rgimage2"
+#define HEADER_BYTES 64
 #define SLOT_BYTES   16
-/* At most this many tokens, and this many bytes in all: SQLite refuses
- * blobs of more than 1,000,000,000 bytes by default. */
+/* At most this many tokens: 16 bytes a slot, at most 4/3 slots a token,
+ * stays far below the 1,000,000,000 bytes SQLite takes in one blob. */
 #define IMAGE_TOKENS_MAX ((uint64_t)1 << 24)
-#define IMAGE_BYTES_MAX  ((size_t)512 << 20)
+#define IMAGE_BYTES_MAX                                                        \
+    (HEADER_BYTES + (IMAGE_TOKENS_MAX + IMAGE_TOKENS_MAX / 3 + 1) * SLOT_BYTES)
+
+_Static_assert(RG__IMAGE_KEY_BYTES == crypto_shorthash_KEYBYTES,
+               "an image's key is a SipHash key");
+
+/* How far ahead a batch of lookups hashes and prefetches. */
+#define AHEAD 8
 
 struct rg__model_image {
-    unsigned char key[crypto_shorthash_KEYBYTES];
+    unsigned char key[RG__IMAGE_KEY_BYTES];
     rg__totals totals;
-    uint32_t nslots, ntokens, arena_bytes;
-    const unsigned char *slots, *arena;
+    uint32_t nslots, ntokens;
+    const unsigned char *slots;
     size_t len;
-    bool ready;            /* checked: lookups may trust it */
     unsigned char bytes[]; /* the image */
 };
 
 struct rg__image_builder {
-    unsigned char key[crypto_shorthash_KEYBYTES];
+    unsigned char key[RG__IMAGE_KEY_BYTES];
     uint32_t nslots, ntokens, added;
+    bool collided;
     unsigned char *slots;
-    unsigned char *arena;
-    size_t arena_len, arena_room;
 };
 
 /* Little-endian access that compiles to plain loads and stores on
@@ -80,6 +90,11 @@ static uint32_t home_slot(uint64_t hash, uint32_t nslots)
     return (uint32_t)(((hash & 0xffffffffu) * nslots) >> 32);
 }
 
+static bool slot_empty(const unsigned char *s)
+{
+    return get32(s + 8) == 0 && get32(s + 12) == 0;
+}
+
 /* ---- Building ---- */
 
 int rg__image_builder_new(rg__image_builder **out, uint64_t ntokens)
@@ -91,7 +106,7 @@ int rg__image_builder_new(rg__image_builder **out, uint64_t ntokens)
     if (!b)
         return RG_ENOMEM;
     /* A load of at most three quarters keeps probes short, and one slot
-     * is always empty, so every probe ends. */
+     * is always empty. */
     b->ntokens = (uint32_t)ntokens;
     b->nslots = b->ntokens + b->ntokens / 3 + 1;
     b->slots = calloc(b->nslots, SLOT_BYTES);
@@ -107,35 +122,31 @@ int rg__image_builder_new(rg__image_builder **out, uint64_t ntokens)
 bool rg__image_builder_add(rg__image_builder *b, const char *token, size_t len,
                            rg__counts counts)
 {
-    if (b->added == b->ntokens || len == 0 || len > RG__TOKEN_LEN_MAX ||
-        (counts.spam == 0 && counts.ham == 0))
+    if (b->added == b->ntokens || (counts.spam == 0 && counts.ham == 0))
         return false;
-    if (b->arena_room - b->arena_len < len + 1) {
-        size_t room = b->arena_room ? b->arena_room * 2 : 4096;
-        while (room - b->arena_len < len + 1)
-            room *= 2;
-        if (room > IMAGE_BYTES_MAX)
-            return false;
-        unsigned char *arena = realloc(b->arena, room);
-        if (!arena)
-            return false;
-        b->arena = arena;
-        b->arena_room = room;
-    }
     uint64_t h = image_hash(b->key, token, len);
     uint32_t i = home_slot(h, b->nslots);
-    while (get32(b->slots + (size_t)i * SLOT_BYTES) != 0)
+    for (;;) {
+        unsigned char *slot = b->slots + (size_t)i * SLOT_BYTES;
+        if (slot_empty(slot))
+            break;
+        if (get64(slot) == h) {
+            b->collided = true;
+            return false;
+        }
         i = i + 1 == b->nslots ? 0 : i + 1;
+    }
     unsigned char *slot = b->slots + (size_t)i * SLOT_BYTES;
-    put32(slot, (uint32_t)b->arena_len + 1);
-    put32(slot + 4, (uint32_t)(h >> 32));
+    put64(slot, h);
     put32(slot + 8, counts.spam);
     put32(slot + 12, counts.ham);
-    b->arena[b->arena_len] = (unsigned char)len;
-    memcpy(b->arena + b->arena_len + 1, token, len);
-    b->arena_len += len + 1;
     b->added++;
     return true;
+}
+
+bool rg__image_builder_collided(const rg__image_builder *b)
+{
+    return b->collided;
 }
 
 int rg__image_builder_finish(rg__image_builder *b, const rg__totals *totals,
@@ -148,12 +159,8 @@ int rg__image_builder_finish(rg__image_builder *b, const rg__totals *totals,
     *len = 0;
     if (b->added != b->ntokens)
         goto out;
-    rc = RG_EFULL;
-    if (slot_bytes > IMAGE_BYTES_MAX - HEADER_BYTES - b->arena_len)
-        goto out;
     rc = RG_ENOMEM;
-    size_t total = HEADER_BYTES + slot_bytes + b->arena_len;
-    unsigned char *p = malloc(total);
+    unsigned char *p = malloc(HEADER_BYTES + slot_bytes);
     if (!p)
         goto out;
     memcpy(p, MAGIC, 8);
@@ -164,13 +171,9 @@ int rg__image_builder_finish(rg__image_builder *b, const rg__totals *totals,
     put64(p + 48, totals->ham_words);
     put32(p + 56, b->nslots);
     put32(p + 60, b->ntokens);
-    put32(p + 64, (uint32_t)b->arena_len);
-    put32(p + 68, 0);
     memcpy(p + HEADER_BYTES, b->slots, slot_bytes);
-    if (b->arena_len)
-        memcpy(p + HEADER_BYTES + slot_bytes, b->arena, b->arena_len);
     *blob = p;
-    *len = total;
+    *len = HEADER_BYTES + slot_bytes;
     rc = RG_OK;
 out:
     rg__image_builder_free(b);
@@ -182,39 +185,12 @@ void rg__image_builder_free(rg__image_builder *b)
     if (!b)
         return;
     free(b->slots);
-    free(b->arena);
     free(b);
 }
 
 /* ---- Loading and reading ---- */
 
-/* True when every slot is well formed and exactly ntokens are in use (so
- * at least one is empty and every probe ends). Tokens are not rehashed:
- * a token in the wrong slot is merely never found, which a hostile file
- * could achieve anyway by storing other counts. */
-static bool slots_valid(const rg__model_image *im)
-{
-    uint32_t used = 0;
-
-    for (uint32_t i = 0; i < im->nslots; i++) {
-        const unsigned char *s = im->slots + (size_t)i * SLOT_BYTES;
-        uint32_t ref = get32(s);
-        if (ref == 0)
-            continue;
-        uint32_t at = ref - 1;
-        if (at >= im->arena_bytes)
-            return false;
-        uint32_t n = im->arena[at];
-        if (n == 0 || n > RG__TOKEN_LEN_MAX || n > im->arena_bytes - at - 1)
-            return false;
-        if (get32(s + 8) == 0 && get32(s + 12) == 0)
-            return false;
-        used++;
-    }
-    return used == im->ntokens;
-}
-
-rg__model_image *rg__model_image_new(size_t len, unsigned char **bytes)
+static rg__model_image *image_new(size_t len, unsigned char **bytes)
 {
     *bytes = NULL;
     if (len < HEADER_BYTES || len > IMAGE_BYTES_MAX)
@@ -223,21 +199,20 @@ rg__model_image *rg__model_image_new(size_t len, unsigned char **bytes)
     if (!im)
         return NULL;
     im->len = len;
-    im->ready = false;
+    im->nslots = 0;
     *bytes = im->bytes;
     return im;
 }
 
-bool rg__model_image_check(rg__model_image *im)
+static bool image_check(rg__model_image *im)
 {
     const unsigned char *p = im->bytes;
 
-    if (memcmp(p, MAGIC, 8))
+    if (memcmp(p, MAGIC, 8) != 0)
         return false;
     uint32_t nslots = get32(p + 56), ntokens = get32(p + 60);
-    uint32_t arena_bytes = get32(p + 64);
-    if (ntokens >= nslots || get32(p + 68) != 0 ||
-        (uint64_t)nslots * SLOT_BYTES + arena_bytes != im->len - HEADER_BYTES)
+    if (nslots == 0 || ntokens >= nslots ||
+        (uint64_t)nslots * SLOT_BYTES != im->len - HEADER_BYTES)
         return false;
     rg__totals t = {get64(p + 24), get64(p + 32), get64(p + 40), get64(p + 48)};
     if (t.spam > INT64_MAX || t.ham > INT64_MAX || t.spam_words > INT64_MAX ||
@@ -247,11 +222,90 @@ bool rg__model_image_check(rg__model_image *im)
     im->totals = t;
     im->nslots = nslots;
     im->ntokens = ntokens;
-    im->arena_bytes = arena_bytes;
     im->slots = im->bytes + HEADER_BYTES;
-    im->arena = im->slots + (size_t)nslots * SLOT_BYTES;
-    im->ready = slots_valid(im);
-    return im->ready;
+    return true;
+}
+
+void rg__image_blob_key(const unsigned char *blob,
+                        unsigned char key[RG__IMAGE_KEY_BYTES])
+{
+    memcpy(key, blob + 8, RG__IMAGE_KEY_BYTES);
+}
+
+static bool write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+int rg__model_image_write(const char *path, const unsigned char *blob,
+                          size_t len)
+{
+    size_t n = strlen(path) + sizeof ".XXXXXX";
+    char *tmp = malloc(n);
+    if (!tmp)
+        return RG_ENOMEM;
+    snprintf(tmp, n, "%s.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        free(tmp);
+        return RG_ESTORE;
+    }
+    bool ok = write_all(fd, blob, len);
+    ok = close(fd) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok) {
+        int saved = errno;
+        unlink(tmp);
+        errno = saved;
+    }
+    free(tmp);
+    return ok ? RG_OK : RG_ESTORE;
+}
+
+static bool read_all(int fd, unsigned char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+rg__model_image *
+rg__model_image_read(const char *path,
+                     const unsigned char key[RG__IMAGE_KEY_BYTES])
+{
+    rg__model_image *im = NULL;
+    unsigned char *bytes;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uint64_t)st.st_size <= IMAGE_BYTES_MAX &&
+        (im = image_new((size_t)st.st_size, &bytes)) &&
+        (!read_all(fd, bytes, im->len) || !image_check(im) ||
+         memcmp(im->key, key, RG__IMAGE_KEY_BYTES) != 0)) {
+        free(im);
+        im = NULL;
+    }
+    close(fd);
+    return im;
 }
 
 void rg__model_image_totals(const rg__model_image *im, rg__totals *totals,
@@ -261,23 +315,52 @@ void rg__model_image_totals(const rg__model_image *im, rg__totals *totals,
     *ntokens = im->ntokens;
 }
 
+static const unsigned char *slot_at(const rg__model_image *im, uint32_t i)
+{
+    return im->slots + (size_t)i * SLOT_BYTES;
+}
+
+static rg__counts find(const rg__model_image *im, uint64_t h)
+{
+    uint32_t i = home_slot(h, im->nslots);
+
+    for (uint32_t n = 0; n < im->nslots; n++) {
+        const unsigned char *s = slot_at(im, i);
+        if (slot_empty(s))
+            break;
+        if (get64(s) == h)
+            return (rg__counts){get32(s + 8), get32(s + 12)};
+        i = i + 1 == im->nslots ? 0 : i + 1;
+    }
+    return (rg__counts){0, 0};
+}
+
 rg__counts rg__model_image_get(const rg__model_image *im, const char *token,
                                size_t len)
 {
-    uint64_t h = image_hash(im->key, token, len);
-    uint32_t tag = (uint32_t)(h >> 32);
+    return find(im, image_hash(im->key, token, len));
+}
 
-    for (uint32_t i = home_slot(h, im->nslots);;
-         i = i + 1 == im->nslots ? 0 : i + 1) {
-        const unsigned char *s = im->slots + (size_t)i * SLOT_BYTES;
-        uint32_t ref = get32(s);
-        if (ref == 0)
-            return (rg__counts){0, 0};
-        if (get32(s + 4) != tag)
-            continue;
-        const unsigned char *k = im->arena + ref - 1;
-        if (k[0] == len && memcmp(k + 1, token, len) == 0)
-            return (rg__counts){get32(s + 8), get32(s + 12)};
+void rg__model_image_lookup(const rg__model_image *im, const rg__token_set *ts,
+                            rg__counts *counts)
+{
+    uint64_t ahead[AHEAD];
+    size_t n = ts->count;
+
+    /* Hash AHEAD tokens before their turn and prefetch their home slots:
+     * in a large image nearly every lookup misses the cache. */
+    for (size_t i = 0; i < n + AHEAD; i++) {
+        if (i >= AHEAD)
+            counts[i - AHEAD] = find(im, ahead[(i - AHEAD) % AHEAD]);
+        if (i < n) {
+            size_t len;
+            const char *tok = rg__token_set_get(ts, i, &len);
+            uint64_t h = image_hash(im->key, tok, len);
+#if defined(__GNUC__) || defined(__clang__)
+            __builtin_prefetch(slot_at(im, home_slot(h, im->nslots)));
+#endif
+            ahead[i % AHEAD] = h;
+        }
     }
 }
 

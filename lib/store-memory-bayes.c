@@ -130,7 +130,7 @@ bool rg__count_map_get(const rg__count_map *m, uint64_t hash, const char *token,
 /* Moves every entry into a new table of nslots slots. */
 static int grow_slots(rg__count_map *m, size_t nslots)
 {
-    rg__count_slot *slots = calloc(nslots, sizeof *slots);
+    rg__count_slot *slots = rg__table_alloc(nslots, sizeof *slots);
     size_t mask = nslots - 1;
 
     if (!slots)

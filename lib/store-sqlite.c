@@ -86,8 +86,8 @@ static const char PURGE_SQL[] =
  * counts in the range the code reads back and forbid the 0, 0 rows that
  * bayes_apply deletes.
  *
- * Version 3, the model image (see store-sqlite-bayes.c): one row at
- * most.
+ * Version 3, the key of the model image written next to the file (see
+ * store-sqlite-bayes.c): one row at most.
  *
  * CREATE TABLE without IF NOT EXISTS: a table of one of these names in a
  * file of a lower version belongs to someone else, and the open fails
@@ -116,7 +116,7 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
 
     "CREATE TABLE bayes_image("
     "id INTEGER PRIMARY KEY CHECK (id = 0), "
-    "image BLOB NOT NULL);",
+    "tag BLOB NOT NULL CHECK (length(tag) = 16));",
 };
 
 /* Runs one statement that returns a single integer, such as a PRAGMA. */

@@ -119,7 +119,7 @@ static bool grow_index(rg__token_set *ts, size_t want)
     size_t nslots = ts->nslots ? ts->nslots * 2 : 64;
     while (nslots < want * 2)
         nslots *= 2;
-    uint32_t *slots = calloc(nslots, sizeof *slots);
+    uint32_t *slots = rg__table_alloc(nslots, sizeof *slots);
     if (!slots)
         return false;
     for (size_t i = 0; i < ts->count; i++) {
@@ -134,40 +134,59 @@ static bool grow_index(rg__token_set *ts, size_t want)
     return true;
 }
 
-static bool reserve(rg__token_set *ts, size_t len)
+/* Room for `want` tokens in the per-token arrays. */
+static bool grow_arrays(rg__token_set *ts, size_t want)
 {
-    if (ts->count == ts->room) {
-        size_t room = ts->room ? ts->room * 2 : 64;
-        uint32_t *offset = realloc(ts->offset, room * sizeof *offset);
-        if (!offset)
-            return false;
-        ts->offset = offset;
-        uint8_t *lens = realloc(ts->len, room * sizeof *lens);
-        if (!lens)
-            return false;
-        ts->len = lens;
-        uint64_t *hash = realloc(ts->hash, room * sizeof *hash);
-        if (!hash)
-            return false;
-        ts->hash = hash;
-        ts->room = room;
-    }
-    if (ts->text_len + len + 1 > ts->text_room) {
-        size_t room = ts->text_room ? ts->text_room * 2 : 1024;
-        while (room < ts->text_len + len + 1)
-            room *= 2;
-        char *text = realloc(ts->text, room);
-        if (!text)
-            return false;
-        ts->text = text;
-        ts->text_room = room;
-    }
-    return grow_index(ts, ts->count + 1);
+    if (want <= ts->room)
+        return true;
+    size_t room = ts->room ? ts->room * 2 : 64;
+    while (room < want)
+        room *= 2;
+    uint32_t *offset = realloc(ts->offset, room * sizeof *offset);
+    if (!offset)
+        return false;
+    ts->offset = offset;
+    uint8_t *lens = realloc(ts->len, room * sizeof *lens);
+    if (!lens)
+        return false;
+    ts->len = lens;
+    uint64_t *hash = realloc(ts->hash, room * sizeof *hash);
+    if (!hash)
+        return false;
+    ts->hash = hash;
+    ts->room = room;
+    return true;
 }
 
-bool rg__token_set_reserve(rg__token_set *ts, size_t tokens)
+/* Room for `want` bytes of text in all. */
+static bool grow_text(rg__token_set *ts, size_t want)
 {
-    return grow_index(ts, tokens < ts->limit ? tokens : ts->limit);
+    if (want <= ts->text_room)
+        return true;
+    size_t room = ts->text_room ? ts->text_room * 2 : 1024;
+    while (room < want)
+        room *= 2;
+    char *text = realloc(ts->text, room);
+    if (!text)
+        return false;
+    ts->text = text;
+    ts->text_room = room;
+    return true;
+}
+
+static bool reserve(rg__token_set *ts, size_t len)
+{
+    return grow_arrays(ts, ts->count + 1) &&
+           grow_text(ts, ts->text_len + len + 1) &&
+           grow_index(ts, ts->count + 1);
+}
+
+bool rg__token_set_reserve(rg__token_set *ts, size_t tokens, size_t text_bytes)
+{
+    if (tokens > ts->limit)
+        tokens = ts->limit;
+    return grow_arrays(ts, tokens) && grow_text(ts, text_bytes) &&
+           grow_index(ts, tokens);
 }
 
 long rg__token_set_add(rg__token_set *ts, const char *token, size_t len)

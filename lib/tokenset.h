@@ -52,9 +52,10 @@ long rg__token_set_add(rg__token_set *ts, const char *token, size_t len);
 long rg__token_set_add_hashed(rg__token_set *ts, const char *token, size_t len,
                               uint64_t hash);
 
-/* Sizes the index for `tokens` tokens in all (at most the limit), so that
- * adding them rehashes nothing. False when memory runs out. */
-bool rg__token_set_reserve(rg__token_set *ts, size_t tokens);
+/* Makes room for `tokens` tokens (at most the limit) and `text_bytes`
+ * bytes of text (each token takes its length plus one) in all, so that
+ * adding them moves and rehashes nothing. False when memory runs out. */
+bool rg__token_set_reserve(rg__token_set *ts, size_t tokens, size_t text_bytes);
 
 /* The index of a token, or -1. */
 long rg__token_set_find(const rg__token_set *ts, const char *token, size_t len);

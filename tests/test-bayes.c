@@ -9,9 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "rg-config.h"
+
+#if RG_HAVE_SQLITE
+#include <sqlite3.h>
+#endif
 
 static const char *const spam_bodies[] = {
     "Buy cheap pills now at http://pills.example.com best price",
@@ -611,11 +618,17 @@ static bool same_scores(const rg_bayes_result *a, const rg_bayes_result *b)
     return true;
 }
 
+/* PATH-image, the image file of the model at path. */
+static void image_file(char *out, size_t size, const char *path)
+{
+    snprintf(out, size, "%s-image", path);
+}
+
 /* A trained model in a new file at path, with its image written. */
 static void trained_file(const char *path)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-image"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         char name[700];
         snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
         remove(name);
@@ -624,7 +637,8 @@ static void trained_file(const char *path)
     static char bodies[MANY][160];
     static rg_comment cs[MANY];
     static rg_class classes[MANY];
-    char url[700];
+    char url[700], image[700];
+    struct stat st;
     many_comments(bodies, cs, classes);
     snprintf(url, sizeof url, "sqlite:%s", path);
     rg_bayes *b = open_model(url);
@@ -633,6 +647,28 @@ static void trained_file(const char *path)
     rg_bayes_close(b);
     ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM bayes_image"),
                      1);
+    image_file(image, sizeof image, path);
+    ck_assert_int_eq(stat(image, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+}
+
+/* The bytes of a file, and their number in *len; the caller frees them. */
+static unsigned char *slurp(const char *name, size_t *len)
+{
+    FILE *f = fopen(name, "rb");
+    ck_assert_ptr_nonnull(f);
+    unsigned char *bytes = malloc(4 << 20);
+    *len = fread(bytes, 1, 4 << 20, f);
+    fclose(f);
+    return bytes;
+}
+
+static void spill(const char *name, const unsigned char *bytes, size_t len)
+{
+    FILE *f = fopen(name, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
 }
 
 START_TEST(image_scores_like_the_tables)
@@ -691,45 +727,169 @@ START_TEST(learning_drops_the_image)
 }
 END_TEST
 
-/* A damaged or altered image is ignored: scores come from the tables, and
+/* Ways to damage an image file (or what names it). */
+enum damage {
+    TRUNCATED,
+    EXTENDED,
+    EMPTY,
+    BAD_MAGIC,
+    NO_EMPTY_SLOT_CLAIMED, /* ntokens as large as nslots */
+    HUGE_NSLOTS,
+    OTHER_KEY,    /* the table names another image */
+    OTHER_TOTALS, /* totals that disagree with the table's */
+    MISSING,
+    A_DIRECTORY,
+    ANOTHER_MODEL, /* an image of another model, under this name */
+    N_DAMAGE
+};
+
+static void damage_image(const char *path, enum damage d)
+{
+    char image[700];
+    size_t len;
+    image_file(image, sizeof image, path);
+    unsigned char *bytes = slurp(image, &len);
+    ck_assert_uint_ge(len, 64);
+
+    switch (d) {
+    case TRUNCATED:
+        spill(image, bytes, len - 1);
+        break;
+    case EXTENDED:
+        bytes[len] = 0;
+        spill(image, bytes, len + 1);
+        break;
+    case EMPTY:
+        spill(image, bytes, 0);
+        break;
+    case BAD_MAGIC:
+        bytes[0] ^= 1;
+        spill(image, bytes, len);
+        break;
+    case NO_EMPTY_SLOT_CLAIMED:
+        memcpy(bytes + 60, bytes + 56, 4);
+        spill(image, bytes, len);
+        break;
+    case HUGE_NSLOTS:
+        memset(bytes + 56, 0xff, 3);
+        spill(image, bytes, len);
+        break;
+    case OTHER_KEY:
+        rg_test_sql_exec(path, "UPDATE bayes_image SET tag = zeroblob(16)");
+        break;
+    case OTHER_TOTALS:
+        rg_test_sql_exec(path,
+                         "UPDATE bayes_totals SET spam_words = spam_words + 1");
+        break;
+    case MISSING:
+        ck_assert_int_eq(remove(image), 0);
+        break;
+    case A_DIRECTORY:
+        ck_assert_int_eq(remove(image), 0);
+        ck_assert_int_eq(mkdir(image, 0700), 0);
+        break;
+    case ANOTHER_MODEL: {
+        /* An image of a model trained on half the comments, with the key
+         * of this file's image: well formed, and still refused, because
+         * its totals are not the table's. */
+        char other[600], other_image[700];
+        snprintf(other, sizeof other, "%s/other.db", rg_test_tmpdir());
+        rg_bayes *b;
+        char url[800];
+        static char bodies[MANY][160];
+        static rg_comment cs[MANY];
+        static rg_class classes[MANY];
+        many_comments(bodies, cs, classes);
+        snprintf(url, sizeof url, "sqlite:%s", other);
+        b = open_model(url);
+        ck_assert_int_eq(rg_bayes_learn_batch(b, cs, classes, MANY / 2, 0),
+                         RG_OK);
+        ck_assert_int_eq(rg_bayes_optimize(b), RG_OK);
+        rg_bayes_close(b);
+        image_file(other_image, sizeof other_image, other);
+        size_t olen;
+        unsigned char *obytes = slurp(other_image, &olen);
+        memcpy(obytes + 8, bytes + 8, 16);
+        spill(image, obytes, olen);
+        free(obytes);
+        break;
+    }
+    case N_DAMAGE:
+        break;
+    }
+    free(bytes);
+}
+
+/* A damaged or foreign image is ignored: scores come from the tables, and
  * nothing is read out of bounds (AddressSanitizer checks in CI). */
 START_TEST(damaged_image_is_ignored)
 {
     static rg_bayes_result want[MANY], got[MANY];
-    static const char *const damage[] = {
-        "UPDATE bayes_image SET image = x'00'",
-        "UPDATE bayes_image SET image = zeroblob(72)",
-        "UPDATE bayes_image SET image = substr(image, 1, length(image) - 1)",
-        "UPDATE bayes_image SET image = image || x'00'",
-        /* the magic */
-        "UPDATE bayes_image SET image = x'00' || substr(image, 2)",
-        /* ntokens (at 60) as large as nslots: no empty slot */
-        "UPDATE bayes_image SET image = substr(image, 1, 60) || "
-        "substr(image, 57, 4) || substr(image, 65)",
-        /* the first slot's arena reference far out of range */
-        "UPDATE bayes_image SET image = substr(image, 1, 72) || x'ffffff7f' "
-        "|| substr(image, 77)",
-        /* totals that disagree with the table's */
-        "UPDATE bayes_totals SET spam_words = spam_words + 1",
-    };
-    char path[600];
+    char path[600], image[700];
     image_path(path, sizeof path);
+    image_file(image, sizeof image, path);
 
-    for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++) {
+    for (int d = 0; d < N_DAMAGE; d++) {
         trained_file(path);
-        rg_test_sql_exec(path, damage[d]);
-        /* The reference: the same file without its image. */
-        char ref[700];
+        damage_image(path, (enum damage)d);
+        /* The reference: the same tables without an image. */
+        char ref[700], sql[800];
         snprintf(ref, sizeof ref, "%s/ref.db", rg_test_tmpdir());
         remove(ref);
-        char sql[800];
         snprintf(sql, sizeof sql, "VACUUM INTO '%s'", ref);
         rg_test_sql_exec(path, sql);
         rg_test_sql_exec(ref, "DELETE FROM bayes_image");
         fresh_scores(ref, want);
         fresh_scores(path, got);
-        ck_assert_msg(same_scores(want, got), "damage %zu", d);
+        ck_assert_msg(same_scores(want, got), "damage %d", d);
+        if (d == A_DIRECTORY)
+            ck_assert_int_eq(rmdir(image), 0);
     }
+
+    /* Well formed but hostile: every slot in use, none empty, so only the
+     * bound on probes ends a lookup of an absent token. */
+    trained_file(path);
+    size_t len;
+    unsigned char *bytes = slurp(image, &len);
+    memset(bytes + 64, 0x5a, len - 64);
+    spill(image, bytes, len);
+    free(bytes);
+    fresh_scores(path, got);
+    for (int i = 0; i < MANY; i++)
+        ck_assert(got[i].spamicity >= 0 && got[i].spamicity <= 1);
+}
+END_TEST
+
+/* An image that cannot be written is an error of optimize alone: nothing
+ * is left behind, and classifying goes on from the tables. */
+START_TEST(unwritable_image)
+{
+    static rg_bayes_result want[MANY], got[MANY];
+    char path[600], image[700], url[700];
+    image_path(path, sizeof path);
+    image_file(image, sizeof image, path);
+    trained_file(path);
+    fresh_scores(path, want);
+
+    /* A directory where the image goes: the rename over it fails. */
+    ck_assert_int_eq(remove(image), 0);
+    ck_assert_int_eq(mkdir(image, 0700), 0);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    rg_bayes *b = open_model(url);
+    ck_assert_int_eq(rg_bayes_optimize(b), RG_ESTORE);
+    rg_bayes_close(b);
+    fresh_scores(path, got);
+    ck_assert(same_scores(want, got));
+    ck_assert_int_eq(rmdir(image), 0);
+
+    /* No temporary file is left in the directory. */
+    DIR *dir = opendir(rg_test_tmpdir());
+    ck_assert_ptr_nonnull(dir);
+    struct dirent *e;
+    while ((e = readdir(dir)))
+        ck_assert_msg(strstr(e->d_name, "-image.") == NULL, "left %s",
+                      e->d_name);
+    closedir(dir);
 }
 END_TEST
 
@@ -772,6 +932,7 @@ Suite *bayes_suite(void)
     tcase_add_test(tc, image_scores_like_the_tables);
     tcase_add_test(tc, learning_drops_the_image);
     tcase_add_test(tc, damaged_image_is_ignored);
+    tcase_add_test(tc, unwritable_image);
 #endif
     suite_add_tcase(s, tc);
     return s;

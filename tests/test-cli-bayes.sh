@@ -180,28 +180,31 @@ assert rows[3]["verdict"] != "spam", rows[3]
 grep -q '"id":9007199254740993,' "$tmp/scores" ||
     fail "classify: big id not exact: $(cat "$tmp/scores")"
 
-# Training leaves a model image in the file; classifying without it (as
-# after learning through the library) gives the same output.
+# Training leaves a model image next to the file (PATH-image, named by
+# the file); classifying without it (as after learning through the
+# library) or with a damaged one gives the same output.
 db_file=${db#sqlite:}
-python3 -c '
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-assert db.execute("SELECT count(*) FROM bayes_image").fetchone()[0] == 1
-db.execute("DELETE FROM bayes_image")
-db.commit()
-' "$db_file" || fail "train wrote no model image"
-run classify --db "$db" "$tmp/test.jsonl"
-cmp -s "$tmp/out" "$tmp/scores" || fail "classify without an image differs"
-# A damaged image (and nothing else) must not change a score either.
-python3 -c '
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("INSERT INTO bayes_image(id, image) VALUES(0, x\x27726731\x27)")
-db.commit()
-' "$db_file" || fail "cannot damage the image"
+[[ -f $db_file-image ]] || fail "train wrote no model image"
+cp "$db_file-image" "$tmp/image.saved"
+head -c 100 "$tmp/image.saved" >"$db_file-image"
 run classify --db "$db" "$tmp/test.jsonl"
 expect 0 "classify with a damaged image"
 cmp -s "$tmp/out" "$tmp/scores" || fail "classify with a damaged image differs"
+rm "$db_file-image"
+run classify --db "$db" "$tmp/test.jsonl"
+expect 0 "classify without an image"
+cmp -s "$tmp/out" "$tmp/scores" || fail "classify without an image differs"
+cp "$tmp/image.saved" "$db_file-image"
+
+# An image that cannot be written is a warning; the training stands.
+cp "$db_file" "$tmp/warn.sqlite"
+mkdir "$tmp/warn.sqlite-image"
+run train --db "sqlite:$tmp/warn.sqlite" --ham "$tmp/ham.jsonl"
+expect 0 "train with an unwritable image"
+[[ $err == *"model image not written"* ]] ||
+    fail "train with an unwritable image: stderr '$err'"
+[[ $out == "learned 20 comments as ham (model: 20 spam, 40 ham, "* ]] ||
+    fail "train with an unwritable image: '$out'"
 
 # Standard input, with and without "-", and CRLF line ends.
 run classify --db "$db" <"$tmp/test.jsonl"
@@ -295,6 +298,38 @@ assert [r.get("id") for r in rows] == ["g1", 9, "last"], rows
 ' || fail "classify with bad lines: output '$out'"
 grep -q "^captcha-check: $bad:6: .*1 MiB" "$tmp/err" ||
     fail "the 2 MB line is not reported as too long: $(cat "$tmp/err")"
+
+# A long input is scored in shares on several threads: the same scores
+# as line by line, in input order, and its bad lines reported in order.
+many=$tmp/many.jsonl
+for i in $(seq 1 400); do
+    case $((i % 50)) in
+    7) echo 'not json' ;;
+    19) echo '{"body":42}' ;;
+    *) printf '{"id":%d,"body":"comment %d: cheap pills or thanks %d"}\n' \
+        "$i" "$i" $((i % 13)) ;;
+    esac
+done >"$many"
+run classify --db "$db" "$many"
+expect 65 "classify of a long input"
+cp "$tmp/out" "$tmp/many.out"
+want_bad=$(awk '$0 == "not json" || $0 == "{\"body\":42}" {printf "%d ", NR}' \
+    "$many")
+got_bad=$(sed -n "s|^captcha-check: $many:\([0-9]*\): .*|\1|p" "$tmp/err" |
+    tr '\n' ' ')
+[[ $got_bad == "$want_bad" ]] ||
+    fail "long input: bad lines '$got_bad', wanted '$want_bad'"
+check_output "$tmp/many.out" '
+ids = [r["id"] for r in rows]
+assert len(ids) == 384 and ids == sorted(ids), ids[:20]
+' || fail "long input: output not one line per good line, in order"
+for i in 1 2 200 399; do
+    grep "\"id\":$i," "$tmp/many.out" >"$tmp/want.line"
+    sed -n "${i}p" "$many" | "$cc" classify --db "$db" >"$tmp/one.line" ||
+        fail "classify of line $i alone"
+    cmp -s "$tmp/one.line" "$tmp/want.line" ||
+        fail "long input: line $i scores differently alone"
+done
 
 run train --db "sqlite:$tmp/bad-model.sqlite" --spam "$bad"
 expect 65 "train with bad lines"

@@ -5,6 +5,7 @@
  * end (docs/captcha-check.md).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
@@ -547,11 +548,12 @@ static int model_error(const char *url, int rc)
  * before creating a model. A memory: model is refused: it would be gone
  * when captcha-check exits, so training it is lost work and classifying
  * with it scores everything 0.5. When `must_exist`, a sqlite: file that
- * does not exist yet is refused too, rather than created empty.
+ * does not exist yet is refused too, rather than created empty. `threads`
+ * is the handle's rg_bayes_config.threads.
  */
 static int open_all(const cli_verb *self, const char *db, const char *path,
-                    bool must_exist, reader *r, uint64_t *size, char **url,
-                    rg_bayes **b)
+                    bool must_exist, uint32_t threads, reader *r,
+                    uint64_t *size, char **url, rg_bayes **b)
 {
     const char *given = db;
     if (!given) {
@@ -579,7 +581,10 @@ static int open_all(const cli_verb *self, const char *db, const char *path,
         }
     }
 
-    int rc = rg_bayes_open(b, *url, NULL);
+    rg_bayes_config cfg;
+    rg_bayes_config_init(&cfg);
+    cfg.threads = threads;
+    int rc = rg_bayes_open(b, *url, &cfg);
     if (rc != RG_OK)
         return model_error(*url, rc);
     return CLI_EX_OK;
@@ -756,7 +761,7 @@ static int run_train(const cli_verb *self, int argc, char **argv)
     rg_bayes *b = NULL;
     progress prog;
     training t = {0};
-    int ex = open_all(self, db, path, false, &r, &size, &url, &b);
+    int ex = open_all(self, db, path, false, 0, &r, &size, &url, &b);
     if (ex == CLI_EX_USAGE)
         return ex;
     if (ex != CLI_EX_OK)
@@ -925,50 +930,198 @@ static void put_result(FILE *fp, const json_t *id, const rg_bayes_result *res,
     fputs("}\n", fp);
 }
 
-/* Most comments scored in one call; see classify_loop(). */
-#define CLASSIFY_BATCH 256
+/*
+ * Classifying reads lines into a batch and scores the batch in shares on
+ * threads of its own, each share parsing its lines (JSON parsing costs as
+ * much as scoring) and scoring them in one rg_bayes_classify_batch(), into
+ * buffers that are then written out in input order.
+ */
+#define CLASSIFY_BATCH       1024
+#define LINES_PER_THREAD_MIN 64
+#define CLASSIFY_THREADS_MAX 8
 
+/* Read lines waiting to be scored, back to back, each NUL-terminated. */
 typedef struct pending {
-    parsed items[CLASSIFY_BATCH];
-    rg_comment comments[CLASSIFY_BATCH];
-    rg_bayes_result results[CLASSIFY_BATCH];
+    char *text;
+    size_t text_len, text_room;
+    size_t start[CLASSIFY_BATCH]; /* SIZE_MAX: the line was too long */
+    size_t len[CLASSIFY_BATCH];
     uint64_t lineno[CLASSIFY_BATCH];
     size_t n;
 } pending;
 
-/*
- * Scores and prints the pending comments, in order. Returns CLI_EX_OK or
- * the exit status of a fatal error.
- */
-static int pending_flush(rg_bayes *b, const char *url, reader *r, pending *pd,
-                         uint64_t *bad)
+/* Adds the reader's current line; false when out of memory. */
+static bool pending_add(pending *pd, const reader *r)
 {
-    int rc = rg_bayes_classify_batch(b, pd->comments, pd->n, pd->results);
-    int ex = CLI_EX_OK;
+    size_t i = pd->n;
+    pd->lineno[i] = r->lineno;
+    pd->len[i] = r->len;
+    if (r->too_long) {
+        pd->start[i] = SIZE_MAX;
+        pd->n++;
+        return true;
+    }
+    if (pd->text_room - pd->text_len < r->len + 1) {
+        size_t room = pd->text_room ? pd->text_room : 64 * 1024;
+        while (room - pd->text_len < r->len + 1)
+            room *= 2;
+        char *text = realloc(pd->text, room);
+        if (!text)
+            return false;
+        pd->text = text;
+        pd->text_room = room;
+    }
+    pd->start[i] = pd->text_len;
+    memcpy(pd->text + pd->text_len, r->line, r->len + 1);
+    pd->text_len += r->len + 1;
+    pd->n++;
+    return true;
+}
 
-    for (size_t i = 0; i < pd->n; i++) {
+/* One thread's share of a batch: lines [first, first + n). */
+typedef struct share_job {
+    rg_bayes *b;
+    const char *name; /* of the input, for messages */
+    const pending *pd;
+    size_t first, n;
+    char *out, *err; /* what it has for stdout and stderr */
+    size_t out_len, err_len;
+    uint64_t bad;
+    int fatal; /* RG_OK, or the error that ends the command */
+} share_job;
+
+static void share_bad_line(share_job *j, FILE *err, size_t i, const char *why)
+{
+    fprintf(err, "captcha-check: %s:%" PRIu64 ": %s\n", j->name,
+            j->pd->lineno[i], why);
+    j->bad++;
+}
+
+/* Parses, scores and prints a share, into its buffers. */
+static void score_lines(share_job *j, FILE *out, FILE *err, parsed *items,
+                        rg_comment *comments, rg_bayes_result *results,
+                        size_t *line_of)
+{
+    const pending *pd = j->pd;
+    size_t k = 0;
+
+    for (size_t i = j->first; i < j->first + j->n; i++) {
+        char why[256];
+        int got = 0;
+        if (pd->start[i] == SIZE_MAX)
+            snprintf(why, sizeof why, "longer than 1 MiB");
+        else
+            got = parse_comment(pd->text + pd->start[i], pd->len[i], &items[k],
+                                why, sizeof why);
+        if (got < 0) {
+            j->fatal = RG_ENOMEM;
+            break;
+        }
+        if (got == 0) {
+            share_bad_line(j, err, i, why);
+            continue;
+        }
+        comments[k] = items[k].c;
+        line_of[k++] = i;
+    }
+    int rc = j->fatal == RG_OK
+                 ? rg_bayes_classify_batch(j->b, comments, k, results)
+                 : j->fatal;
+    for (size_t c = 0; c < k; c++) {
         /* A batch that failed is retried comment by comment, so a comment
          * the filter refuses is reported on its own line. */
-        int one = rc == RG_OK ? RG_OK
-                              : rg_bayes_classify(b, &pd->comments[i],
-                                                  &pd->results[i], NULL, 0);
-        if (one == RG_OK) {
-            put_result(stdout, pd->items[i].id, &pd->results[i], NULL, false);
-        } else if (is_fatal(one)) {
-            ex = model_error(url, one);
-        } else if (ex == CLI_EX_OK) {
-            cli_error("%s:%" PRIu64 ": %s", r->name, pd->lineno[i],
-                      rg_strerror(one));
-            ++*bad;
+        int one =
+            rc == RG_OK || j->fatal != RG_OK
+                ? rc
+                : rg_bayes_classify(j->b, &comments[c], &results[c], NULL, 0);
+        if (one == RG_OK)
+            put_result(out, items[c].id, &results[c], NULL, false);
+        else if (is_fatal(one) && j->fatal == RG_OK)
+            j->fatal = one;
+        else if (j->fatal == RG_OK)
+            share_bad_line(j, err, line_of[c], rg_strerror(one));
+        json_decref(items[c].root);
+    }
+}
+
+static void *score_share(void *arg)
+{
+    share_job *j = arg;
+    FILE *out = open_memstream(&j->out, &j->out_len);
+    FILE *err = open_memstream(&j->err, &j->err_len);
+    parsed *items = malloc((j->n + 1) * sizeof *items);
+    rg_comment *comments = malloc((j->n + 1) * sizeof *comments);
+    rg_bayes_result *results = malloc((j->n + 1) * sizeof *results);
+    size_t *line_of = malloc((j->n + 1) * sizeof *line_of);
+
+    if (out && err && items && comments && results && line_of)
+        score_lines(j, out, err, items, comments, results, line_of);
+    else
+        j->fatal = RG_ENOMEM;
+    if ((out && fclose(out) != 0) || (err && fclose(err) != 0) || !out || !err)
+        j->fatal = RG_ENOMEM;
+    free(items);
+    free(comments);
+    free(results);
+    free(line_of);
+    return NULL;
+}
+
+static size_t classify_threads(size_t lines)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n = cpus < 1 ? 1 : (size_t)cpus;
+    if (n > CLASSIFY_THREADS_MAX)
+        n = CLASSIFY_THREADS_MAX;
+    if (n > lines / LINES_PER_THREAD_MIN)
+        n = lines / LINES_PER_THREAD_MIN;
+    return n ? n : 1;
+}
+
+/*
+ * Scores and prints the pending lines, in order. Returns CLI_EX_OK or the
+ * exit status of a fatal error.
+ */
+static int pending_flush(rg_bayes *b, const char *url, const reader *r,
+                         pending *pd, uint64_t *bad)
+{
+    share_job jobs[CLASSIFY_THREADS_MAX];
+    pthread_t tid[CLASSIFY_THREADS_MAX];
+    bool started[CLASSIFY_THREADS_MAX] = {false};
+    size_t nj = classify_threads(pd->n);
+    int ex = CLI_EX_OK;
+
+    for (size_t k = 0, at = 0; k < nj; k++) {
+        size_t part = pd->n / nj + (k < pd->n % nj);
+        jobs[k] = (share_job){
+            .b = b, .name = r->name, .pd = pd, .first = at, .n = part};
+        at += part;
+    }
+    for (size_t k = 1; k < nj; k++)
+        started[k] = pthread_create(&tid[k], NULL, score_share, &jobs[k]) == 0;
+    score_share(&jobs[0]);
+    for (size_t k = 1; k < nj; k++) {
+        if (started[k])
+            pthread_join(tid[k], NULL);
+        else
+            score_share(&jobs[k]);
+    }
+    for (size_t k = 0; k < nj; k++) {
+        share_job *j = &jobs[k];
+        if (ex == CLI_EX_OK) {
+            if (j->err_len)
+                fwrite(j->err, 1, j->err_len, stderr);
+            if (j->out_len)
+                fwrite(j->out, 1, j->out_len, stdout);
+            *bad += j->bad;
+            if (j->fatal != RG_OK)
+                ex = model_error(url, j->fatal);
         }
-        json_decref(pd->items[i].root);
-        if (ex != CLI_EX_OK)
-            for (size_t j = i + 1; j < pd->n; j++)
-                json_decref(pd->items[j].root);
-        if (ex != CLI_EX_OK)
-            break;
+        free(j->out);
+        free(j->err);
     }
     pd->n = 0;
+    pd->text_len = 0;
     return ex;
 }
 
@@ -990,54 +1143,75 @@ static void flush_before_read(void *arg)
         cx->ex = pending_flush(cx->b, cx->url, cx->r, cx->pd, cx->bad);
 }
 
+/* Scores each comment alone, for its clues. */
+static int explain_loop(rg_bayes *b, const char *url, reader *r, uint64_t *bad)
+{
+    rg_clue clues[EXPLAIN_CLUES];
+    int ex = CLI_EX_OK;
+    parsed pc;
+
+    while (next_comment(r, NULL, &pc, bad, &ex) > 0) {
+        rg_bayes_result res;
+        int rc = rg_bayes_classify(b, &pc.c, &res, clues, EXPLAIN_CLUES);
+        if (rc == RG_OK)
+            put_result(stdout, pc.id, &res, clues, true);
+        json_decref(pc.root);
+        if (rc != RG_OK && is_fatal(rc))
+            return model_error(url, rc);
+        if (rc != RG_OK) {
+            bad_line(r, NULL, rg_strerror(rc));
+            ++*bad;
+        }
+        /* Nobody reads the results any more (a closed pipe, a full
+         * disk): stop; the caller reports it. */
+        if (ferror(stdout))
+            return CLI_EX_IOERR;
+    }
+    return ex;
+}
+
 /*
  * Classifies every line, writing one result line per good input line.
  *
- * Comments are scored in batches (one read of the model per batch, which
- * with sqlite: is one transaction and, on a cold cache, one scan instead
- * of a query per token), but never wait for a batch to fill: the batch is
- * scored before the reader waits for more input, so a program that writes
- * one line and waits still gets its answer at once. With --explain every
- * comment is scored alone, for its clues.
+ * Lines are scored in batches (one read of the model per share, which
+ * with sqlite: is one transaction and, on a fresh handle, one read of the
+ * model image instead of a query per token), but never wait for a batch to
+ * fill: the batch is scored before the reader waits for more input, so a
+ * program that writes one line and waits still gets its answer at once.
+ * With --explain every comment is scored alone, for its clues.
  */
 static int classify_loop(rg_bayes *b, const char *url, reader *r, bool explain,
                          uint64_t *bad)
 {
-    rg_clue clues[EXPLAIN_CLUES];
-    static pending pd;
-    classify_ctx cx = {b, url, r, &pd, bad, CLI_EX_OK};
-    int ex = CLI_EX_OK;
-    parsed pc;
+    if (explain)
+        return explain_loop(b, url, r, bad);
+
+    pending *pd = calloc(1, sizeof *pd);
+    if (!pd) {
+        cli_error("out of memory");
+        return CLI_EX_SOFTWARE;
+    }
+    classify_ctx cx = {b, url, r, pd, bad, CLI_EX_OK};
+    int rc, ex = CLI_EX_OK;
 
     r->before_read = flush_before_read;
     r->before_read_arg = &cx;
-    while (cx.ex == CLI_EX_OK && next_comment(r, NULL, &pc, bad, &ex) > 0) {
-        if (!explain) {
-            pd.items[pd.n] = pc;
-            pd.comments[pd.n] = pc.c;
-            pd.lineno[pd.n] = r->lineno;
-            if (++pd.n == CLASSIFY_BATCH)
-                flush_before_read(&cx);
-        } else {
-            rg_bayes_result res;
-            int rc = rg_bayes_classify(b, &pc.c, &res, clues, EXPLAIN_CLUES);
-            if (rc == RG_OK)
-                put_result(stdout, pc.id, &res, clues, explain);
-            json_decref(pc.root);
-            if (rc != RG_OK && is_fatal(rc))
-                return model_error(url, rc);
-            if (rc != RG_OK) {
-                bad_line(r, NULL, rg_strerror(rc));
-                ++*bad;
-            }
+    while (cx.ex == CLI_EX_OK && (rc = reader_next(r)) > 0) {
+        if (!pending_add(pd, r)) {
+            rc = -2;
+            break;
         }
-        /* Nobody reads the results any more (a closed pipe, a full
-         * disk): stop; main() reports it. */
+        if (pd->n == CLASSIFY_BATCH || pd->text_len >= BATCH_BYTES)
+            flush_before_read(&cx);
         if (ferror(stdout))
             break;
     }
+    if (cx.ex == CLI_EX_OK && rc < 0)
+        ex = read_error(r, rc);
     flush_before_read(&cx);
     r->before_read = NULL;
+    free(pd->text);
+    free(pd);
     if (cx.ex != CLI_EX_OK)
         return cx.ex;
     if (ferror(stdout))
@@ -1080,7 +1254,8 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
     uint64_t size, bad = 0;
     char *url = NULL;
     rg_bayes *b = NULL;
-    int ex = open_all(self, db, path, true, &r, &size, &url, &b);
+    /* Classifying splits its batches across threads itself. */
+    int ex = open_all(self, db, path, true, 1, &r, &size, &url, &b);
     if (ex == CLI_EX_USAGE)
         return ex;
     if (ex == CLI_EX_OK) {
