@@ -418,7 +418,9 @@ RG_EXPORT RG_WARN_UNUSED int rg_bayes_unlearn(rg_bayes *b, const rg_comment *c,
  * step: with sqlite:, one transaction, so a crash keeps all or none of
  * them. classes[i] is the class of comments[i]. Errors: as above, and
  * RG_EFULL also when one batch holds more than 4 million distinct tokens
- * (split it); on any error nothing of the batch is kept.
+ * (split it); on any error nothing of the batch is kept. A batch of 128 or
+ * more is tokenized on rg_bayes_config.threads threads, which end before
+ * the call returns; the model it leaves is the same for any number.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_bayes_learn_batch(rg_bayes *b,
                                                   const rg_comment *comments,
@@ -437,11 +439,15 @@ RG_EXPORT RG_WARN_UNUSED int rg_bayes_classify(rg_bayes *b, const rg_comment *c,
                                                size_t max_clues);
 
 /*
- * Scores n comments at once (no clues): results[i] for comments[i]. All are
- * scored against one state of the model, which is read once: with sqlite:
- * one read transaction instead of n. For bulk work (importing, re-scoring a
- * moderation queue). Errors: as rg_bayes_classify(); on error, results are
- * unspecified. Thread-safe.
+ * Scores n comments at once (no clues): results[i] for comments[i], each
+ * what rg_bayes_classify() would give it. For bulk work (importing,
+ * re-scoring a moderation queue): a batch of 128 or more is tokenized on
+ * rg_bayes_config.threads threads, and each thread reads the model once
+ * for its comments (with sqlite:, one read transaction, not one per
+ * comment), so a training that commits meanwhile may be seen for some
+ * comments and not others. The threads end before the call returns.
+ * Errors: as rg_bayes_classify(); on error, results are unspecified.
+ * Thread-safe.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_bayes_classify_batch(rg_bayes *b,
                                                      const rg_comment *comments,

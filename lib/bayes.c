@@ -31,6 +31,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,32 +177,44 @@ static int tokenize(const rg_comment *c, rg__token_set *ts)
 }
 
 /*
- * What one share of a batch gathers: the distinct tokens of its comments
- * and, for learning, each token's delta and the totals' delta; for
- * classifying, each comment's tokens as indexes into `ts` (comment i's are
- * index[start[i] .. start[i + 1])).
+ * A batch split among threads. The threads claim its comments a chunk at a
+ * time rather than a fixed half each: a thread that starts late (waking a
+ * sleeping CPU can take milliseconds) then simply claims fewer chunks.
  */
-typedef struct share {
+typedef struct batch_work {
     const rg_comment *comments;
     const rg_class *classes; /* learning only */
     size_t n;
-    int64_t step; /* learning: 1 to learn, -1 to unlearn */
+    int64_t step;       /* learning: 1 to learn, -1 to unlearn */
+    atomic_size_t next; /* the first comment no thread has claimed */
+    atomic_bool failed; /* a thread failed: the others stop claiming */
+} batch_work;
+
+/* Comments a thread claims at a time. */
+#define CHUNK_COMMENTS 16
+
+/*
+ * What one thread gathers: the distinct tokens of the comments it claimed
+ * and, for learning, each token's delta and the totals' delta; for
+ * classifying, which comments it claimed (mine[m]) and each one's tokens
+ * as indexes into `ts` (index[start[m] .. start[m + 1])).
+ */
+typedef struct share {
+    batch_work *w;
     rg__token_set ts;
     rg__delta *delta;
     size_t delta_room;
     rg__totals_delta totals;
+    size_t *mine, *start; /* nmine + 1 of start */
+    size_t nmine, mine_room;
     uint32_t *index;
-    size_t *start;
     size_t index_len, index_room;
     int rc;
 } share;
 
-static void share_init(share *sh, const rg_comment *comments,
-                       const rg_class *classes, size_t n, int64_t step,
-                       size_t limit)
+static void share_init(share *sh, batch_work *w, size_t limit)
 {
-    *sh =
-        (share){.comments = comments, .classes = classes, .n = n, .step = step};
+    *sh = (share){.w = w};
     rg__token_set_init(&sh->ts, limit);
 }
 
@@ -210,6 +223,7 @@ static void share_free(share *sh)
     rg__token_set_free(&sh->ts);
     free(sh->delta);
     free(sh->index);
+    free(sh->mine);
     free(sh->start);
 }
 
@@ -245,20 +259,40 @@ static bool index_reserve(share *sh, size_t more)
     return true;
 }
 
-/* Adds one comment's tokens to its share. */
+/* Room for one more claimed comment (and the end of its tokens). */
+static bool mine_reserve(share *sh)
+{
+    if (sh->nmine + 2 <= sh->mine_room)
+        return true;
+    size_t room = sh->mine_room ? sh->mine_room * 2 : 256;
+    size_t *mine = realloc(sh->mine, room * sizeof *mine);
+    if (!mine)
+        return false;
+    sh->mine = mine;
+    size_t *start = realloc(sh->start, room * sizeof *start);
+    if (!start)
+        return false;
+    sh->start = start;
+    sh->mine_room = room;
+    return true;
+}
+
+/* Adds the tokens of comment i to the share. */
 static int gather_one(share *sh, size_t i, const rg__token_set *one)
 {
-    bool learning = sh->classes != NULL;
-    bool spam = learning && sh->classes[i] == RG_CLASS_SPAM;
+    const batch_work *w = sh->w;
+    bool learning = w->classes != NULL;
+    bool spam = learning && w->classes[i] == RG_CLASS_SPAM;
 
     if (learning) {
-        (spam ? &sh->totals.spam : &sh->totals.ham)[0] += sh->step;
+        (spam ? &sh->totals.spam : &sh->totals.ham)[0] += w->step;
         (spam ? &sh->totals.spam_words : &sh->totals.ham_words)[0] +=
-            sh->step * (int64_t)content_tokens(one);
+            w->step * (int64_t)content_tokens(one);
     } else {
-        sh->start[i] = sh->index_len;
-        if (!index_reserve(sh, one->count))
+        if (!mine_reserve(sh) || !index_reserve(sh, one->count))
             return RG_ENOMEM;
+        sh->mine[sh->nmine] = i;
+        sh->start[sh->nmine++] = sh->index_len;
     }
     for (size_t t = 0; t < one->count; t++) {
         size_t len;
@@ -272,27 +306,36 @@ static int gather_one(share *sh, size_t i, const rg__token_set *one)
         } else {
             if (!delta_reserve(sh, (size_t)at))
                 return RG_ENOMEM;
-            (spam ? &sh->delta[at].spam : &sh->delta[at].ham)[0] += sh->step;
+            (spam ? &sh->delta[at].spam : &sh->delta[at].ham)[0] += w->step;
         }
     }
     return RG_OK;
 }
 
-/* Tokenizes a share's comments; the outcome in sh->rc. */
+/* Tokenizes chunks of comments until none are left; the outcome in
+ * sh->rc. */
 static void *gather(void *arg)
 {
     share *sh = arg;
+    batch_work *w = sh->w;
     rg__token_set one;
 
     rg__token_set_init(&one, RG__COMMENT_TOKENS_MAX);
     sh->rc = RG_OK;
-    if (!sh->classes && !(sh->start = malloc((sh->n + 1) * sizeof *sh->start)))
-        sh->rc = RG_ENOMEM;
-    for (size_t i = 0; i < sh->n && sh->rc == RG_OK; i++)
-        if ((sh->rc = tokenize(&sh->comments[i], &one)) == RG_OK)
-            sh->rc = gather_one(sh, i, &one);
-    if (sh->rc == RG_OK && sh->start)
-        sh->start[sh->n] = sh->index_len;
+    while (sh->rc == RG_OK && !atomic_load(&w->failed)) {
+        size_t first = atomic_fetch_add(&w->next, CHUNK_COMMENTS);
+        if (first >= w->n)
+            break;
+        size_t end =
+            w->n - first < CHUNK_COMMENTS ? w->n : first + CHUNK_COMMENTS;
+        for (size_t i = first; i < end && sh->rc == RG_OK; i++)
+            if ((sh->rc = tokenize(&w->comments[i], &one)) == RG_OK)
+                sh->rc = gather_one(sh, i, &one);
+    }
+    if (sh->rc != RG_OK)
+        atomic_store(&w->failed, true);
+    else if (!w->classes && sh->start)
+        sh->start[sh->nmine] = sh->index_len;
     rg__token_set_free(&one);
     return NULL;
 }
@@ -317,33 +360,38 @@ static size_t threads_for(const rg_bayes *b, size_t n)
     return want ? want : 1;
 }
 
+static void work_init(batch_work *w, const rg_comment *comments,
+                      const rg_class *classes, size_t n, int64_t step)
+{
+    w->comments = comments;
+    w->classes = classes;
+    w->n = n;
+    w->step = step;
+    atomic_init(&w->next, 0);
+    atomic_init(&w->failed, false);
+}
+
 /*
- * Splits n comments into nshares shares (allocated by the caller) and
- * gathers them, share 0 on this thread and each other on a thread of its
- * own; a share whose thread cannot start is gathered here. Tokenizing is
- * pure, so the outcome is the same however many threads ran.
+ * Runs fn on each of nshares shares, share 0 on this thread and each other
+ * on a thread of its own; a share whose thread cannot start runs here
+ * after share 0 (and finds nothing left to claim). The outcome is the
+ * same however the comments fell to the shares.
  */
-static void gather_all(share *shares, size_t nshares,
-                       const rg_comment *comments, const rg_class *classes,
-                       size_t n, int64_t step, size_t limit)
+static void run_shares(void *(*fn)(void *), void *shares, size_t size,
+                       size_t nshares)
 {
     pthread_t tid[RG_BAYES_THREADS_MAX];
     bool started[RG_BAYES_THREADS_MAX] = {false};
+    char *base = shares;
 
-    for (size_t k = 0, at = 0; k < nshares; k++) {
-        size_t part = n / nshares + (k < n % nshares);
-        share_init(&shares[k], comments + at, classes ? classes + at : NULL,
-                   part, step, limit);
-        at += part;
-    }
     for (size_t k = 1; k < nshares; k++)
-        started[k] = pthread_create(&tid[k], NULL, gather, &shares[k]) == 0;
-    gather(&shares[0]);
+        started[k] = pthread_create(&tid[k], NULL, fn, base + k * size) == 0;
+    fn(base);
     for (size_t k = 1; k < nshares; k++) {
         if (started[k])
             pthread_join(tid[k], NULL);
         else
-            gather(&shares[k]);
+            fn(base + k * size);
     }
 }
 
@@ -356,6 +404,7 @@ static void gather_all(share *shares, size_t nshares,
 static int merge_shares(share *shares, size_t nshares)
 {
     share *into = &shares[0];
+    bool learning = into->w->classes != NULL;
     int rc = into->rc;
     uint32_t *renumber = NULL;
     size_t most = 0, text = 0;
@@ -368,7 +417,7 @@ static int merge_shares(share *shares, size_t nshares)
     }
     if (rc == RG_OK && nshares > 1 &&
         (!rg__token_set_reserve(&into->ts, most, text) ||
-         (into->classes && most > 0 && !delta_reserve(into, most - 1))))
+         (learning && most > 0 && !delta_reserve(into, most - 1))))
         rc = RG_ENOMEM;
 
     for (size_t k = 1; k < nshares && rc == RG_OK; k++) {
@@ -388,7 +437,7 @@ static int merge_shares(share *shares, size_t nshares)
                                                rg__token_set_hash(&sh->ts, t));
             if (at < 0) {
                 rc = at == -1 ? RG_EFULL : RG_ENOMEM;
-            } else if (sh->classes) {
+            } else if (learning) {
                 if (!delta_reserve(into, (size_t)at))
                     rc = RG_ENOMEM;
                 else {
@@ -400,7 +449,7 @@ static int merge_shares(share *shares, size_t nshares)
         }
         if (rc != RG_OK)
             break;
-        if (sh->classes) {
+        if (learning) {
             into->totals.spam += sh->totals.spam;
             into->totals.ham += sh->totals.ham;
             into->totals.spam_words += sh->totals.spam_words;
@@ -429,9 +478,12 @@ int rg_bayes_learn_batch(rg_bayes *b, const rg_comment *comments,
     /* Gather the whole batch into one set of token deltas, so the store
      * applies it in one atomic step. */
     share shares[RG_BAYES_THREADS_MAX];
+    batch_work w;
     size_t nshares = threads_for(b, n);
-    gather_all(shares, nshares, comments, classes, n, unlearn ? -1 : 1,
-               BATCH_TOKENS_MAX);
+    work_init(&w, comments, classes, n, unlearn ? -1 : 1);
+    for (size_t k = 0; k < nshares; k++)
+        share_init(&shares[k], &w, BATCH_TOKENS_MAX);
+    run_shares(gather, shares, sizeof shares[0], nshares);
     int rc = merge_shares(shares, nshares);
     if (rc == RG_OK)
         rc = b->store->ops->bayes_apply(b->store, &shares[0].ts,
@@ -676,14 +728,14 @@ int rg_bayes_classify(rg_bayes *b, const rg_comment *c, rg_bayes_result *result,
 }
 
 /*
- * Scores a share of a classification batch (after gather()): one lookup of
- * the share's distinct tokens, then each comment from its indexes.
+ * Scores the comments a share claimed (after gather()): one lookup of the
+ * share's distinct tokens, then each comment from its indexes.
  */
 static int score_share(const rg_bayes *b, share *sh, rg_bayes_result *results)
 {
     size_t most = 0;
-    for (size_t i = 0; i < sh->n; i++) {
-        size_t len = sh->start[i + 1] - sh->start[i];
+    for (size_t m = 0; m < sh->nmine; m++) {
+        size_t len = sh->start[m + 1] - sh->start[m];
         most = len > most ? len : most;
     }
     rg__counts *counts = malloc((sh->ts.count + 1) * sizeof *counts);
@@ -691,20 +743,20 @@ static int score_share(const rg_bayes *b, share *sh, rg_bayes_result *results)
     rg__totals totals;
     int rc = counts && cand ? RG_OK : RG_ENOMEM;
 
-    if (rc == RG_OK)
+    if (rc == RG_OK && sh->nmine > 0)
         rc = b->store->ops->bayes_lookup(b->store, &sh->ts, counts, &totals);
-    for (size_t i = 0; i < sh->n && rc == RG_OK; i++)
-        score_tokens(&b->cfg, &sh->ts, sh->index + sh->start[i],
-                     sh->start[i + 1] - sh->start[i], counts, totals, cand,
-                     false, &results[i]);
+    for (size_t m = 0; m < sh->nmine && rc == RG_OK; m++)
+        score_tokens(&b->cfg, &sh->ts, sh->index + sh->start[m],
+                     sh->start[m + 1] - sh->start[m], counts, totals, cand,
+                     false, &results[sh->mine[m]]);
     free(counts);
     free(cand);
     return rc;
 }
 
 typedef struct classify_job {
-    const rg_bayes *b;
     share sh;
+    const rg_bayes *b;
     rg_bayes_result *results;
 } classify_job;
 
@@ -733,26 +785,17 @@ int rg_bayes_classify_batch(rg_bayes *b, const rg_comment *comments, size_t n,
      * per share (one read transaction with sqlite:, not one per comment),
      * and each comment keeps the indexes of its tokens in that set. */
     classify_job jobs[RG_BAYES_THREADS_MAX];
-    pthread_t tid[RG_BAYES_THREADS_MAX];
-    bool started[RG_BAYES_THREADS_MAX] = {false};
+    batch_work w;
     size_t njobs = threads_for(b, n);
     int rc = RG_OK;
 
-    for (size_t k = 0, at = 0; k < njobs; k++) {
-        size_t part = n / njobs + (k < n % njobs);
-        jobs[k] = (classify_job){.b = b, .results = results + at};
-        share_init(&jobs[k].sh, comments + at, NULL, part, 0, SIZE_MAX);
-        at += part;
-    }
-    for (size_t k = 1; k < njobs; k++)
-        started[k] =
-            pthread_create(&tid[k], NULL, classify_share, &jobs[k]) == 0;
-    classify_share(&jobs[0]);
+    work_init(&w, comments, NULL, n, 0);
     for (size_t k = 0; k < njobs; k++) {
-        if (k > 0 && started[k])
-            pthread_join(tid[k], NULL);
-        else if (k > 0)
-            classify_share(&jobs[k]);
+        jobs[k] = (classify_job){.b = b, .results = results};
+        share_init(&jobs[k].sh, &w, SIZE_MAX);
+    }
+    run_shares(classify_share, jobs, sizeof jobs[0], njobs);
+    for (size_t k = 0; k < njobs; k++) {
         if (rc == RG_OK)
             rc = jobs[k].sh.rc;
         share_free(&jobs[k].sh);
