@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
@@ -931,12 +932,13 @@ static void put_result(FILE *fp, const json_t *id, const rg_bayes_result *res,
 }
 
 /*
- * Classifying reads lines into a batch and scores the batch in shares on
- * threads of its own, each share parsing its lines (JSON parsing costs as
- * much as scoring) and scoring them in one rg_bayes_classify_batch(), into
+ * Classifying reads lines into a batch and scores the batch in chunks of
+ * 32 lines on threads of its own, each chunk parsed (JSON parsing costs as
+ * much as scoring) and scored in one rg_bayes_classify_batch() into
  * buffers that are then written out in input order.
  */
 #define CLASSIFY_BATCH       1024
+#define CHUNK_LINES          32
 #define LINES_PER_THREAD_MIN 64
 #define CLASSIFY_THREADS_MAX 8
 
@@ -978,7 +980,7 @@ static bool pending_add(pending *pd, const reader *r)
     return true;
 }
 
-/* One thread's share of a batch: lines [first, first + n). */
+/* One chunk of a batch: lines [first, first + n). */
 typedef struct share_job {
     rg_bayes *b;
     const char *name; /* of the input, for messages */
@@ -1067,6 +1069,24 @@ static void *score_share(void *arg)
     return NULL;
 }
 
+/* The lines of a batch, cut into chunks that threads claim one by one,
+ * so that a thread that starts late just claims fewer. */
+typedef struct flush_work {
+    share_job *chunks;
+    size_t nchunks;
+    atomic_size_t next; /* the first chunk no thread has claimed */
+} flush_work;
+
+static void *score_chunks(void *arg)
+{
+    flush_work *fw = arg;
+    size_t c;
+
+    while ((c = atomic_fetch_add(&fw->next, 1)) < fw->nchunks)
+        score_share(&fw->chunks[c]);
+    return NULL;
+}
+
 static size_t classify_threads(size_t lines)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1085,29 +1105,32 @@ static size_t classify_threads(size_t lines)
 static int pending_flush(rg_bayes *b, const char *url, const reader *r,
                          pending *pd, uint64_t *bad)
 {
-    share_job jobs[CLASSIFY_THREADS_MAX];
+    share_job chunks[(CLASSIFY_BATCH + CHUNK_LINES - 1) / CHUNK_LINES];
     pthread_t tid[CLASSIFY_THREADS_MAX];
     bool started[CLASSIFY_THREADS_MAX] = {false};
-    size_t nj = classify_threads(pd->n);
+    size_t nthreads = classify_threads(pd->n);
+    flush_work fw = {.chunks = chunks,
+                     .nchunks = (pd->n + CHUNK_LINES - 1) / CHUNK_LINES};
     int ex = CLI_EX_OK;
 
-    for (size_t k = 0, at = 0; k < nj; k++) {
-        size_t part = pd->n / nj + (k < pd->n % nj);
-        jobs[k] = (share_job){
-            .b = b, .name = r->name, .pd = pd, .first = at, .n = part};
-        at += part;
+    atomic_init(&fw.next, 0);
+    for (size_t c = 0; c < fw.nchunks; c++) {
+        size_t first = c * CHUNK_LINES;
+        chunks[c] = (share_job){.b = b,
+                                .name = r->name,
+                                .pd = pd,
+                                .first = first,
+                                .n = pd->n - first < CHUNK_LINES ? pd->n - first
+                                                                 : CHUNK_LINES};
     }
-    for (size_t k = 1; k < nj; k++)
-        started[k] = pthread_create(&tid[k], NULL, score_share, &jobs[k]) == 0;
-    score_share(&jobs[0]);
-    for (size_t k = 1; k < nj; k++) {
+    for (size_t k = 1; k < nthreads; k++)
+        started[k] = pthread_create(&tid[k], NULL, score_chunks, &fw) == 0;
+    score_chunks(&fw);
+    for (size_t k = 1; k < nthreads; k++)
         if (started[k])
             pthread_join(tid[k], NULL);
-        else
-            score_share(&jobs[k]);
-    }
-    for (size_t k = 0; k < nj; k++) {
-        share_job *j = &jobs[k];
+    for (size_t c = 0; c < fw.nchunks; c++) {
+        share_job *j = &chunks[c];
         if (ex == CLI_EX_OK) {
             if (j->err_len)
                 fwrite(j->err, 1, j->err_len, stderr);
