@@ -157,7 +157,10 @@ static bool is_meta(const char *token)
 {
     if (token[0] && token[1] == ':')
         token += 2;
-    return strncmp(token, "meta:", 5) == 0;
+    /* Byte by byte: the && stops at a token's NUL, and this runs for every
+     * token of every comment (strncmp() cost 3% of learning). */
+    return token[0] == 'm' && token[1] == 'e' && token[2] == 't' &&
+           token[3] == 'a' && token[4] == ':';
 }
 
 /* The tokens of a set that are content, not per-comment features. */

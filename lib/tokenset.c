@@ -8,23 +8,28 @@
 #include "tokenset.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 static uint8_t hash_key[crypto_shorthash_KEYBYTES];
 static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+/* Set once the key is made: then every call skips pthread_once(). */
+static atomic_bool hash_key_ready;
 
 static void make_hash_key(void)
 {
     randombytes_buf(hash_key, sizeof hash_key);
+    atomic_store_explicit(&hash_key_ready, true, memory_order_release);
 }
 
 uint64_t rg__token_hash(const char *token, size_t len)
 {
     uint8_t h[crypto_shorthash_BYTES];
     uint64_t v;
-    pthread_once(&hash_key_once, make_hash_key);
+    if (!atomic_load_explicit(&hash_key_ready, memory_order_acquire))
+        pthread_once(&hash_key_once, make_hash_key);
     crypto_shorthash(h, (const uint8_t *)token, len, hash_key);
     memcpy(&v, h, sizeof v);
     return v;
@@ -200,10 +205,11 @@ long rg__token_set_add_hashed(rg__token_set *ts, const char *token, size_t len,
 {
     /* One hash per token: it finds a duplicate and places a new one. */
     len = cut(token, len);
-    if (ts->nslots) {
-        uint32_t v = ts->slots[probe(ts, hash, token, len)];
-        if (v)
-            return (long)(v - 1);
+    size_t s = 0, nslots = ts->nslots;
+    if (nslots) {
+        s = probe(ts, hash, token, len);
+        if (ts->slots[s])
+            return (long)(ts->slots[s] - 1);
     }
     if (ts->count >= ts->limit) {
         ts->truncated = true;
@@ -219,7 +225,9 @@ long rg__token_set_add_hashed(rg__token_set *ts, const char *token, size_t len,
     memcpy(ts->text + ts->text_len, token, len);
     ts->text[ts->text_len + len] = '\0';
     ts->text_len += len + 1;
-    /* The index may have grown in reserve(): probe again for the slot. */
-    ts->slots[probe(ts, hash, token, len)] = i + 1;
+    /* The slot found above, unless reserve() grew the index. */
+    if (ts->nslots != nslots)
+        s = probe(ts, hash, token, len);
+    ts->slots[s] = i + 1;
     return (long)i;
 }
