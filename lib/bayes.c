@@ -203,7 +203,9 @@ typedef struct batch_work {
  * as indexes into `ts` (index[start[m] .. start[m + 1])).
  */
 typedef struct share {
-    batch_work *w;
+    /* Shares sit side by side in an array, each written by its own
+     * thread: aligned apart, no two share a cache line. */
+    _Alignas(128) batch_work *w;
     rg__token_set ts;
     rg__delta *delta;
     size_t delta_room;
