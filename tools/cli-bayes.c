@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <jansson.h>
 
+#include "cli-pool.h"
 #include "cli.h"
 
 /* Long options only, plus -h; see cli-challenge.c. */
@@ -940,7 +941,9 @@ static void put_result(FILE *fp, const json_t *id, const rg_bayes_result *res,
 #define CLASSIFY_BATCH       1024
 #define CHUNK_LINES          32
 #define LINES_PER_THREAD_MIN 64
-#define CLASSIFY_THREADS_MAX 8
+#define CLASSIFY_THREADS_MAX CLI_POOL_MAX
+/* About LINES_PER_THREAD_MIN comments of JSON. */
+#define SCORERS_EARLY_BYTES (8 * 1024)
 
 /* Read lines waiting to be scored, back to back, each NUL-terminated. */
 typedef struct pending {
@@ -1077,25 +1080,44 @@ typedef struct flush_work {
     atomic_size_t next; /* the first chunk no thread has claimed */
 } flush_work;
 
-static void *score_chunks(void *arg)
+static void score_chunks(void *arg)
 {
     flush_work *fw = arg;
     size_t c;
 
     while ((c = atomic_fetch_add(&fw->next, 1)) < fw->nchunks)
         score_share(&fw->chunks[c]);
-    return NULL;
 }
 
-static size_t classify_threads(size_t lines)
+/* Workers to help this thread: one per other CPU, within the bound. */
+static size_t classify_workers(void)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t n = cpus < 1 ? 1 : (size_t)cpus;
     if (n > CLASSIFY_THREADS_MAX)
         n = CLASSIFY_THREADS_MAX;
-    if (n > lines / LINES_PER_THREAD_MIN)
-        n = lines / LINES_PER_THREAD_MIN;
-    return n ? n : 1;
+    return n - 1;
+}
+
+/* The threads that score batches, started at most once. */
+typedef struct scorers {
+    cli_pool pool;
+    bool started;
+} scorers;
+
+static void scorers_start(scorers *sc)
+{
+    if (sc->started)
+        return;
+    cli_pool_start(&sc->pool, classify_workers());
+    sc->started = true;
+}
+
+static void scorers_stop(scorers *sc)
+{
+    if (sc->started)
+        cli_pool_stop(&sc->pool);
+    sc->started = false;
 }
 
 /*
@@ -1103,12 +1125,9 @@ static size_t classify_threads(size_t lines)
  * exit status of a fatal error.
  */
 static int pending_flush(rg_bayes *b, const char *url, const reader *r,
-                         pending *pd, uint64_t *bad)
+                         pending *pd, uint64_t *bad, scorers *sc)
 {
     share_job chunks[(CLASSIFY_BATCH + CHUNK_LINES - 1) / CHUNK_LINES];
-    pthread_t tid[CLASSIFY_THREADS_MAX];
-    bool started[CLASSIFY_THREADS_MAX] = {false};
-    size_t nthreads = classify_threads(pd->n);
     flush_work fw = {.chunks = chunks,
                      .nchunks = (pd->n + CHUNK_LINES - 1) / CHUNK_LINES};
     int ex = CLI_EX_OK;
@@ -1123,12 +1142,12 @@ static int pending_flush(rg_bayes *b, const char *url, const reader *r,
                                 .n = pd->n - first < CHUNK_LINES ? pd->n - first
                                                                  : CHUNK_LINES};
     }
-    for (size_t k = 1; k < nthreads; k++)
-        started[k] = pthread_create(&tid[k], NULL, score_chunks, &fw) == 0;
-    score_chunks(&fw);
-    for (size_t k = 1; k < nthreads; k++)
-        if (started[k])
-            pthread_join(tid[k], NULL);
+    if (pd->n >= LINES_PER_THREAD_MIN) {
+        scorers_start(sc);
+        cli_pool_run(&sc->pool, score_chunks, &fw);
+    } else {
+        score_chunks(&fw);
+    }
     for (size_t c = 0; c < fw.nchunks; c++) {
         share_job *j = &chunks[c];
         if (ex == CLI_EX_OK) {
@@ -1155,6 +1174,7 @@ typedef struct classify_ctx {
     reader *r;
     pending *pd;
     uint64_t *bad;
+    scorers *sc;
     int ex; /* the first fatal exit status, or CLI_EX_OK */
 } classify_ctx;
 
@@ -1163,7 +1183,7 @@ static void flush_before_read(void *arg)
 {
     classify_ctx *cx = arg;
     if (cx->pd->n > 0 && cx->ex == CLI_EX_OK)
-        cx->ex = pending_flush(cx->b, cx->url, cx->r, cx->pd, cx->bad);
+        cx->ex = pending_flush(cx->b, cx->url, cx->r, cx->pd, cx->bad, cx->sc);
 }
 
 /* Scores each comment alone, for its clues. */
@@ -1204,7 +1224,7 @@ static int explain_loop(rg_bayes *b, const char *url, reader *r, uint64_t *bad)
  * With --explain every comment is scored alone, for its clues.
  */
 static int classify_loop(rg_bayes *b, const char *url, reader *r, bool explain,
-                         uint64_t *bad)
+                         uint64_t *bad, scorers *sc)
 {
     if (explain)
         return explain_loop(b, url, r, bad);
@@ -1214,7 +1234,7 @@ static int classify_loop(rg_bayes *b, const char *url, reader *r, bool explain,
         cli_error("out of memory");
         return CLI_EX_SOFTWARE;
     }
-    classify_ctx cx = {b, url, r, pd, bad, CLI_EX_OK};
+    classify_ctx cx = {b, url, r, pd, bad, sc, CLI_EX_OK};
     int rc, ex = CLI_EX_OK;
 
     r->before_read = flush_before_read;
@@ -1240,6 +1260,18 @@ static int classify_loop(rg_bayes *b, const char *url, reader *r, bool explain,
     if (ferror(stdout))
         return CLI_EX_IOERR;
     return ex;
+}
+
+/* The size of the input when it is a regular file (given, or standard
+ * input redirected from one), else 0. */
+static uint64_t input_bytes(const char *path)
+{
+    struct stat st;
+    bool stdin_input = !path || strcmp(path, "-") == 0;
+    if ((stdin_input ? fstat(STDIN_FILENO, &st) : stat(path, &st)) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_size < 0)
+        return 0;
+    return (uint64_t)st.st_size;
 }
 
 static int run_classify(const cli_verb *self, int argc, char **argv)
@@ -1277,14 +1309,20 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
     uint64_t size, bad = 0;
     char *url = NULL;
     rg_bayes *b = NULL;
+    scorers sc = {.started = false};
+    /* An input big enough for the scoring threads gets them now, so that
+     * they are awake when the first batch is read. */
+    if (!explain && input_bytes(path) >= SCORERS_EARLY_BYTES)
+        scorers_start(&sc);
     /* Classifying splits its batches across threads itself. */
     int ex = open_all(self, db, path, true, 1, &r, &size, &url, &b);
-    if (ex == CLI_EX_USAGE)
-        return ex;
     if (ex == CLI_EX_OK) {
         r.flush_stdout = true;
-        ex = classify_loop(b, url, &r, explain, &bad);
+        ex = classify_loop(b, url, &r, explain, &bad, &sc);
     }
+    scorers_stop(&sc);
+    if (ex == CLI_EX_USAGE)
+        return ex;
     if (ex == CLI_EX_OK && bad > 0)
         ex = CLI_EX_DATAERR;
     rg_bayes_close(b);
