@@ -325,7 +325,9 @@ assert len(ids) == 384 and ids == sorted(ids), ids[:20]
 ' || fail "long input: output not one line per good line, in order"
 # From a pipe (no size known up front) the threads start with the first
 # large batch instead: the same output.
-cat "$many" | "$cc" classify --db "$db" >"$tmp/piped.out" 2>/dev/null
+rc=0
+cat "$many" | "$cc" classify --db "$db" >"$tmp/piped.out" 2>/dev/null || rc=$?
+[[ $rc -eq 65 ]] || fail "long input from a pipe: exit $rc, wanted 65"
 cmp -s "$tmp/piped.out" "$tmp/many.out" ||
     fail "long input from a pipe scores differently"
 for i in 1 2 200 399; do
