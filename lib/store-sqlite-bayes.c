@@ -36,8 +36,9 @@
  * fresh handle: the CLI classifying a file) reads the whole model at once
  * instead: the image when the file names one, a single read of about 21
  * bytes a token (a millisecond or less for 50,000 tokens), or else a scan
- * of the token table, some twenty times slower. Lookups then go to the cache
- * first (it holds what this handle wrote since), then to the image.
+ * of the token table, some twenty times slower. While the handle holds an
+ * image, lookups go to it alone: like the cache, it is exact as of
+ * `version`, and the handle's own training drops it.
  *
  * The caller (store-sqlite.c) serialises every call on a handle.
  */
@@ -91,8 +92,8 @@ static const char DEL_IMAGE_SQL[] = "DELETE FROM bayes_image";
  * into the cache is the cheaper way, and later misses need no query.
  */
 #define SCAN_RATIO 10
-/* Reading and checking an image costs about as much as point queries for
- * one token in 150 of it: it pays off for far smaller batches. */
+/* Reading an image costs about as much as point queries for one token in
+ * 150 of it: it pays off for far smaller batches than a scan. */
 #define IMAGE_RATIO 150
 /* Builds of an image tried before giving up (see optimize). */
 #define IMAGE_ATTEMPTS 4
