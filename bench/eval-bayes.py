@@ -452,8 +452,10 @@ def metrics(labels, scores, verdicts):
 
 
 def sqlite_bytes(path):
-    """A SQLite model's size: the file and its write-ahead log."""
-    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal"))
+    """A SQLite model's size: the file, its write-ahead log and its model
+    image (PATH-image, written by `captcha-check train`)."""
+    return sum(p.stat().st_size
+               for p in (path, Path(f"{path}-wal"), Path(f"{path}-image"))
                if p.exists())
 
 
