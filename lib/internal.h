@@ -61,7 +61,9 @@ bool rg__answer_value(const char *answer, size_t len, int locale,
  * once, in order, when it is allocated. Fresh pages fault in on first
  * touch, and a hash table touches them in random order, which costs
  * several times more than this one pass (on the SMS training, 5 of the 8
- * ms spent filling the model's table). Small tables come from calloc().
+ * ms spent filling the model's table). Tables of whole multiples of 2 MiB
+ * also ask for transparent huge pages. Small tables come from calloc().
+ * Free with free().
  */
 void *rg__table_alloc(size_t n, size_t size);
 
