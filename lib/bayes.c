@@ -149,6 +149,17 @@ static bool comment_valid(const rg_comment *c)
     return c && c->size >= sizeof(rg_comment);
 }
 
+/* True when n comments (none, or an array of them) are all valid. */
+static bool batch_valid(const rg_comment *comments, size_t n)
+{
+    if (n && !comments)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!comment_valid(&comments[i]))
+            return false;
+    return true;
+}
+
 /*
  * True for a once-per-comment feature: "meta:len:5" in the body, or behind
  * a field's two-character prefix, "a:meta:none" (docs/bayes.md).
@@ -471,11 +482,10 @@ static int merge_shares(share *shares, size_t nshares)
 int rg_bayes_learn_batch(rg_bayes *b, const rg_comment *comments,
                          const rg_class *classes, size_t n, int unlearn)
 {
-    if (!b || (n && (!comments || !classes)))
+    if (!b || (n && !classes) || !batch_valid(comments, n))
         return RG_EINVAL;
     for (size_t i = 0; i < n; i++)
-        if (!comment_valid(&comments[i]) ||
-            (classes[i] != RG_CLASS_HAM && classes[i] != RG_CLASS_SPAM))
+        if (classes[i] != RG_CLASS_HAM && classes[i] != RG_CLASS_SPAM)
             return RG_EINVAL;
     if (n == 0)
         return RG_OK;
@@ -778,11 +788,8 @@ static void *classify_share(void *arg)
 int rg_bayes_classify_batch(rg_bayes *b, const rg_comment *comments, size_t n,
                             rg_bayes_result *results)
 {
-    if (!b || (n && (!comments || !results)))
+    if (!b || (n && !results) || !batch_valid(comments, n))
         return RG_EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (!comment_valid(&comments[i]))
-            return RG_EINVAL;
     if (n == 0)
         return RG_OK;
 

@@ -232,10 +232,12 @@ void rg__image_blob_key(const unsigned char *blob,
     memcpy(key, blob + 8, RG__IMAGE_KEY_BYTES);
 }
 
-static bool write_all(int fd, const unsigned char *p, size_t len)
+/* Reads (reading) or writes all len bytes at p, through short transfers
+ * and interruptions. */
+static bool transfer_all(int fd, unsigned char *p, size_t len, bool reading)
 {
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = reading ? read(fd, p, len) : write(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -259,7 +261,7 @@ int rg__model_image_write(const char *path, const unsigned char *blob,
         free(tmp);
         return RG_ESTORE;
     }
-    bool ok = write_all(fd, blob, len);
+    bool ok = transfer_all(fd, (unsigned char *)blob, len, false);
     ok = close(fd) == 0 && ok;
     ok = ok && rename(tmp, path) == 0;
     if (!ok) {
@@ -269,20 +271,6 @@ int rg__model_image_write(const char *path, const unsigned char *blob,
     }
     free(tmp);
     return ok ? RG_OK : RG_ESTORE;
-}
-
-static bool read_all(int fd, unsigned char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
 }
 
 rg__model_image *
@@ -299,7 +287,7 @@ rg__model_image_read(const char *path,
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
         (uint64_t)st.st_size <= IMAGE_BYTES_MAX &&
         (im = image_new((size_t)st.st_size, &bytes)) &&
-        (!read_all(fd, bytes, im->len) || !image_check(im) ||
+        (!transfer_all(fd, bytes, im->len, true) || !image_check(im) ||
          memcmp(im->key, key, RG__IMAGE_KEY_BYTES) != 0)) {
         free(im);
         im = NULL;
