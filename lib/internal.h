@@ -67,6 +67,18 @@ bool rg__answer_value(const char *answer, size_t len, int locale,
  */
 void *rg__table_alloc(size_t n, size_t size);
 
+/*
+ * Backward-shift deletion, shared by the linear-probing tables: once slot
+ * `hole` is emptied, each later entry of its cluster moves back into the
+ * hole, except one whose home slot lies cyclically in (hole, at] (it sits
+ * at `at`): moved, it would come before its home, where no probe looks.
+ */
+static inline bool rg__probe_stays(size_t hole, size_t at, size_t home)
+{
+    return hole <= at ? (hole < home && home <= at)
+                      : (hole < home || home <= at);
+}
+
 /* rg_init() for the library's own entry points: 0 or RG_EINIT. */
 int rg__ensure_init(void);
 

@@ -243,11 +243,7 @@ bool rg__count_map_put(rg__count_map *m, uint64_t hash, const char *token,
     return true;
 }
 
-/*
- * Backward-shift deletion: each later entry of the cluster moves back into
- * the hole unless its home lies cyclically in (hole, j], where moving it
- * would put it before its home and hide it from probes.
- */
+/* Backward-shift deletion (rg__probe_stays()): no tombstones. */
 void rg__count_map_remove(rg__count_map *m, uint64_t hash, const char *token,
                           size_t len)
 {
@@ -260,9 +256,7 @@ void rg__count_map_remove(rg__count_map *m, uint64_t hash, const char *token,
         j = (j + 1) & mask;
         if (m->slots[j].ref == 0)
             break;
-        size_t h = home_of(m, m->slots[j].ref);
-        bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-        if (stays)
+        if (rg__probe_stays(i, j, home_of(m, m->slots[j].ref)))
             continue;
         m->slots[i] = m->slots[j];
         i = j;

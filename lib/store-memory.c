@@ -72,11 +72,7 @@ static size_t next_slot(const struct memory_store *m, size_t i)
     return i + 1 == m->nslots ? 0 : i + 1;
 }
 
-/*
- * Empties slot i and closes the gap: each later entry of the same cluster
- * moves back into the hole unless its home lies cyclically in (hole, j],
- * where moving it would put it before its home and hide it from probes.
- */
+/* Empties slot i and closes the gap (rg__probe_stays()). */
 static void remove_at(struct memory_store *m, size_t i)
 {
     size_t j = i;
@@ -85,9 +81,7 @@ static void remove_at(struct memory_store *m, size_t i)
         j = next_slot(m, j);
         if (m->slots[j].end == 0)
             break;
-        size_t h = home_of(m, m->slots[j].nonce);
-        bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-        if (stays)
+        if (rg__probe_stays(i, j, home_of(m, m->slots[j].nonce)))
             continue;
         m->slots[i] = m->slots[j];
         i = j;
