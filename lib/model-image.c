@@ -10,6 +10,8 @@
  */
 #include "model-image.h"
 
+#include "keyed-hash.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -77,14 +79,6 @@ static void put64(unsigned char *p, uint64_t v)
     put32(p + 4, (uint32_t)(v >> 32));
 }
 
-static uint64_t image_hash(const unsigned char *key, const char *token,
-                           size_t len)
-{
-    unsigned char h[crypto_shorthash_BYTES];
-    crypto_shorthash(h, (const unsigned char *)token, len, key);
-    return get64(h);
-}
-
 static uint32_t home_slot(uint64_t hash, uint32_t nslots)
 {
     return (uint32_t)(((hash & 0xffffffffu) * nslots) >> 32);
@@ -124,7 +118,7 @@ bool rg__image_builder_add(rg__image_builder *b, const char *token, size_t len,
 {
     if (b->added == b->ntokens || (counts.spam == 0 && counts.ham == 0))
         return false;
-    uint64_t h = image_hash(b->key, token, len);
+    uint64_t h = rg__keyed_hash(b->key, token, len);
     uint32_t i = home_slot(h, b->nslots);
     for (;;) {
         unsigned char *slot = b->slots + (size_t)i * SLOT_BYTES;
@@ -326,7 +320,7 @@ static rg__counts find(const rg__model_image *im, uint64_t h)
 rg__counts rg__model_image_get(const rg__model_image *im, const char *token,
                                size_t len)
 {
-    return find(im, image_hash(im->key, token, len));
+    return find(im, rg__keyed_hash(im->key, token, len));
 }
 
 void rg__model_image_lookup(const rg__model_image *im, const rg__token_set *ts,
@@ -343,7 +337,7 @@ void rg__model_image_lookup(const rg__model_image *im, const rg__token_set *ts,
         if (i < n) {
             size_t len;
             const char *tok = rg__token_set_get(ts, i, &len);
-            uint64_t h = image_hash(im->key, tok, len);
+            uint64_t h = rg__keyed_hash(im->key, tok, len);
 #if defined(__GNUC__) || defined(__clang__)
             __builtin_prefetch(slot_at(im, home_slot(h, im->nslots)));
 #endif

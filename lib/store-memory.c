@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "keyed-hash.h"
 #include "store-bayes-private.h"
 
 #define DEFAULT_CAPACITY 100000u
@@ -59,12 +60,7 @@ struct memory_store {
  */
 static size_t home_of(const struct memory_store *m, const uint8_t *nonce)
 {
-    uint8_t h[crypto_shorthash_BYTES];
-    uint64_t v;
-
-    crypto_shorthash(h, nonce, RG__NONCE_BYTES, m->key);
-    memcpy(&v, h, sizeof v);
-    return (size_t)(v % m->nslots);
+    return (size_t)(rg__keyed_hash(m->key, nonce, RG__NONCE_BYTES) % m->nslots);
 }
 
 static size_t next_slot(const struct memory_store *m, size_t i)

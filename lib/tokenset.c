@@ -7,6 +7,8 @@
  */
 #include "tokenset.h"
 
+#include "keyed-hash.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sodium.h>
@@ -26,13 +28,9 @@ static void make_hash_key(void)
 
 uint64_t rg__token_hash(const char *token, size_t len)
 {
-    uint8_t h[crypto_shorthash_BYTES];
-    uint64_t v;
     if (!atomic_load_explicit(&hash_key_ready, memory_order_acquire))
         pthread_once(&hash_key_once, make_hash_key);
-    crypto_shorthash(h, (const uint8_t *)token, len, hash_key);
-    memcpy(&v, h, sizeof v);
-    return v;
+    return rg__keyed_hash(hash_key, token, len);
 }
 
 void rg__token_set_init(rg__token_set *ts, size_t limit)

@@ -1,0 +1,33 @@
+/*
+ * The hash every table of replyguard places untrusted keys by: SipHash-2-4
+ * (libsodium's crypto_shorthash) under a secret random key, so nobody can
+ * choose keys that pile up in one cluster. As a number, for slot
+ * arithmetic: the 8 bytes read little-endian, so that a model image
+ * (model-image.h) written on one machine places its slots alike on any
+ * other; on a little-endian machine that is a plain copy.
+ */
+#ifndef RG_KEYED_HASH_H
+#define RG_KEYED_HASH_H
+
+#include <sodium.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline uint64_t
+rg__keyed_hash(const unsigned char key[crypto_shorthash_KEYBYTES],
+               const void *data, size_t len)
+{
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, data, len, key);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, h, sizeof v);
+    return v;
+#else
+    return (uint64_t)h[0] | (uint64_t)h[1] << 8 | (uint64_t)h[2] << 16 |
+           (uint64_t)h[3] << 24 | (uint64_t)h[4] << 32 | (uint64_t)h[5] << 40 |
+           (uint64_t)h[6] << 48 | (uint64_t)h[7] << 56;
+#endif
+}
+
+#endif
