@@ -10,6 +10,8 @@
 #define RG_KEYED_HASH_H
 
 #include <sodium.h>
+
+#include "bytes.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -24,9 +26,7 @@ rg__keyed_hash(const unsigned char key[crypto_shorthash_KEYBYTES],
     memcpy(&v, h, sizeof v);
     return v;
 #else
-    return (uint64_t)h[0] | (uint64_t)h[1] << 8 | (uint64_t)h[2] << 16 |
-           (uint64_t)h[3] << 24 | (uint64_t)h[4] << 32 | (uint64_t)h[5] << 40 |
-           (uint64_t)h[6] << 48 | (uint64_t)h[7] << 56;
+    return rg__get_le64(h);
 #endif
 }
 

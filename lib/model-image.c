@@ -10,6 +10,7 @@
  */
 #include "model-image.h"
 
+#include "bytes.h"
 #include "keyed-hash.h"
 
 #include <errno.h>
@@ -52,33 +53,6 @@ struct rg__image_builder {
     unsigned char *slots;
 };
 
-/* Little-endian access that compiles to plain loads and stores on
- * little-endian machines. */
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static uint32_t home_slot(uint64_t hash, uint32_t nslots)
 {
     return (uint32_t)(((hash & 0xffffffffu) * nslots) >> 32);
@@ -86,7 +60,7 @@ static uint32_t home_slot(uint64_t hash, uint32_t nslots)
 
 static bool slot_empty(const unsigned char *s)
 {
-    return get32(s + 8) == 0 && get32(s + 12) == 0;
+    return rg__get_le32(s + 8) == 0 && rg__get_le32(s + 12) == 0;
 }
 
 /* ---- Building ---- */
@@ -124,16 +98,16 @@ bool rg__image_builder_add(rg__image_builder *b, const char *token, size_t len,
         unsigned char *slot = b->slots + (size_t)i * SLOT_BYTES;
         if (slot_empty(slot))
             break;
-        if (get64(slot) == h) {
+        if (rg__get_le64(slot) == h) {
             b->collided = true;
             return false;
         }
         i = i + 1 == b->nslots ? 0 : i + 1;
     }
     unsigned char *slot = b->slots + (size_t)i * SLOT_BYTES;
-    put64(slot, h);
-    put32(slot + 8, counts.spam);
-    put32(slot + 12, counts.ham);
+    rg__put_le64(slot, h);
+    rg__put_le32(slot + 8, counts.spam);
+    rg__put_le32(slot + 12, counts.ham);
     b->added++;
     return true;
 }
@@ -159,12 +133,12 @@ int rg__image_builder_finish(rg__image_builder *b, const rg__totals *totals,
         goto out;
     memcpy(p, MAGIC, 8);
     memcpy(p + 8, b->key, sizeof b->key);
-    put64(p + 24, totals->spam);
-    put64(p + 32, totals->ham);
-    put64(p + 40, totals->spam_words);
-    put64(p + 48, totals->ham_words);
-    put32(p + 56, b->nslots);
-    put32(p + 60, b->ntokens);
+    rg__put_le64(p + 24, totals->spam);
+    rg__put_le64(p + 32, totals->ham);
+    rg__put_le64(p + 40, totals->spam_words);
+    rg__put_le64(p + 48, totals->ham_words);
+    rg__put_le32(p + 56, b->nslots);
+    rg__put_le32(p + 60, b->ntokens);
     memcpy(p + HEADER_BYTES, b->slots, slot_bytes);
     *blob = p;
     *len = HEADER_BYTES + slot_bytes;
@@ -204,11 +178,12 @@ static bool image_check(rg__model_image *im)
 
     if (memcmp(p, MAGIC, 8) != 0)
         return false;
-    uint32_t nslots = get32(p + 56), ntokens = get32(p + 60);
+    uint32_t nslots = rg__get_le32(p + 56), ntokens = rg__get_le32(p + 60);
     if (nslots == 0 || ntokens >= nslots ||
         (uint64_t)nslots * SLOT_BYTES != im->len - HEADER_BYTES)
         return false;
-    rg__totals t = {get64(p + 24), get64(p + 32), get64(p + 40), get64(p + 48)};
+    rg__totals t = {rg__get_le64(p + 24), rg__get_le64(p + 32),
+                    rg__get_le64(p + 40), rg__get_le64(p + 48)};
     if (t.spam > INT64_MAX || t.ham > INT64_MAX || t.spam_words > INT64_MAX ||
         t.ham_words > INT64_MAX)
         return false;
@@ -310,8 +285,8 @@ static rg__counts find(const rg__model_image *im, uint64_t h)
         const unsigned char *s = slot_at(im, i);
         if (slot_empty(s))
             break;
-        if (get64(s) == h)
-            return (rg__counts){get32(s + 8), get32(s + 12)};
+        if (rg__get_le64(s) == h)
+            return (rg__counts){rg__get_le32(s + 8), rg__get_le32(s + 12)};
         i = i + 1 == im->nslots ? 0 : i + 1;
     }
     return (rg__counts){0, 0};

@@ -18,6 +18,7 @@
 #include "token.h"
 
 #include "base64url.h"
+#include "bytes.h"
 
 #include <string.h>
 
@@ -30,35 +31,10 @@ enum { SUBKEY_FIELDS = 1, SUBKEY_ANSWER = 2 };
 _Static_assert(RG__B64URL_LEN(RG__TOKEN_BYTES) == RG__TOKEN_CHARS,
                "token length");
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           (uint32_t)p[3];
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
 /* Appends LP(data) at *pos. The buffers below are sized for the worst case. */
 static void put_lp(uint8_t *buf, size_t *pos, const void *data, size_t len)
 {
-    put_be32(buf + *pos, (uint32_t)len);
+    rg__put_be32(buf + *pos, (uint32_t)len);
     memcpy(buf + *pos + 4, data, len);
     *pos += 4 + len;
 }
@@ -95,11 +71,11 @@ void rg__token_field_mac(const rg__token_key *tk, const rg__token_fields *f,
 
     put_lp(msg, &n, field_label, sizeof field_label - 1);
     put_lp(msg, &n, &version, 1);
-    put_be32(be, f->key_id);
+    rg__put_be32(be, f->key_id);
     put_lp(msg, &n, be, 4);
-    put_be64(be, f->issued_at);
+    rg__put_be64(be, f->issued_at);
     put_lp(msg, &n, be, 8);
-    put_be64(be, f->expires_at);
+    rg__put_be64(be, f->expires_at);
     put_lp(msg, &n, be, 8);
     put_lp(msg, &n, f->nonce, RG__NONCE_BYTES);
     put_lp(msg, &n, &f->locale, 1);
@@ -150,11 +126,11 @@ void rg__token_encode(const rg__token_fields *f,
     uint8_t *p = raw;
 
     *p++ = RG__TOKEN_VERSION;
-    put_be32(p, f->key_id);
+    rg__put_be32(p, f->key_id);
     p += 4;
-    put_be64(p, f->issued_at);
+    rg__put_be64(p, f->issued_at);
     p += 8;
-    put_be64(p, f->expires_at);
+    rg__put_be64(p, f->expires_at);
     p += 8;
     memcpy(p, f->nonce, RG__NONCE_BYTES);
     p += RG__NONCE_BYTES;
@@ -183,11 +159,11 @@ bool rg__token_decode(const char *text, rg__token_fields *f,
     const uint8_t *p = raw;
     if (*p++ != RG__TOKEN_VERSION)
         return false;
-    f->key_id = get_be32(p);
+    f->key_id = rg__get_be32(p);
     p += 4;
-    f->issued_at = get_be64(p);
+    f->issued_at = rg__get_be64(p);
     p += 8;
-    f->expires_at = get_be64(p);
+    f->expires_at = rg__get_be64(p);
     p += 8;
     memcpy(f->nonce, p, RG__NONCE_BYTES);
     p += RG__NONCE_BYTES;
