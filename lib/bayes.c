@@ -222,7 +222,7 @@ typedef struct share {
     size_t delta_room;
     rg__totals_delta totals;
     size_t *mine, *start; /* nmine + 1 of start */
-    size_t nmine, mine_room;
+    size_t nmine, mine_room, start_room;
     uint32_t *index;
     size_t index_len, index_room;
     int rc;
@@ -246,51 +246,8 @@ static void share_free(share *sh)
 /* Room for the delta of token `at` (new entries are zero). */
 static bool delta_reserve(share *sh, size_t at)
 {
-    if (at < sh->delta_room)
-        return true;
-    size_t room = sh->delta_room ? sh->delta_room : 1024;
-    while (room <= at)
-        room *= 2;
-    rg__delta *d = realloc(sh->delta, room * sizeof *d);
-    if (!d)
-        return false;
-    memset(d + sh->delta_room, 0, (room - sh->delta_room) * sizeof *d);
-    sh->delta = d;
-    sh->delta_room = room;
-    return true;
-}
-
-static bool index_reserve(share *sh, size_t more)
-{
-    if (sh->index_len + more <= sh->index_room)
-        return true;
-    size_t room = sh->index_room ? sh->index_room : 4096;
-    while (room < sh->index_len + more)
-        room *= 2;
-    uint32_t *index = realloc(sh->index, room * sizeof *index);
-    if (!index)
-        return false;
-    sh->index = index;
-    sh->index_room = room;
-    return true;
-}
-
-/* Room for one more claimed comment (and the end of its tokens). */
-static bool mine_reserve(share *sh)
-{
-    if (sh->nmine + 2 <= sh->mine_room)
-        return true;
-    size_t room = sh->mine_room ? sh->mine_room * 2 : 256;
-    size_t *mine = realloc(sh->mine, room * sizeof *mine);
-    if (!mine)
-        return false;
-    sh->mine = mine;
-    size_t *start = realloc(sh->start, room * sizeof *start);
-    if (!start)
-        return false;
-    sh->start = start;
-    sh->mine_room = room;
-    return true;
+    return rg__grow(&sh->delta, &sh->delta_room, at + 1, sizeof *sh->delta,
+                    1024, true);
 }
 
 /* Adds the tokens of comment i to the share. */
@@ -305,7 +262,13 @@ static int gather_one(share *sh, size_t i, const rg__token_set *one)
         (spam ? &sh->totals.spam_words : &sh->totals.ham_words)[0] +=
             w->step * (int64_t)content_tokens(one);
     } else {
-        if (!mine_reserve(sh) || !index_reserve(sh, one->count))
+        /* One more comment, its end in start[], and its tokens. */
+        if (!rg__grow(&sh->mine, &sh->mine_room, sh->nmine + 1,
+                      sizeof *sh->mine, 256, false) ||
+            !rg__grow(&sh->start, &sh->start_room, sh->nmine + 2,
+                      sizeof *sh->start, 256, false) ||
+            !rg__grow(&sh->index, &sh->index_room, sh->index_len + one->count,
+                      sizeof *sh->index, 4096, false))
             return RG_ENOMEM;
         sh->mine[sh->nmine] = i;
         sh->start[sh->nmine++] = sh->index_len;

@@ -68,6 +68,23 @@ bool rg__answer_value(const char *answer, size_t len, int locale,
 void *rg__table_alloc(size_t n, size_t size);
 
 /*
+ * Makes room in a growing array for `want` elements of `size` bytes. The
+ * array is the pointer at `array` (a T ** passed as void *) with *room
+ * elements allocated; *room doubles, starting from `first`, until it holds
+ * `want`. New elements are zeroed when `zero`. False, with the array and
+ * *room as they were, when memory runs out or the size would overflow.
+ */
+bool rg__grow_to(void *array, size_t *room, size_t want, size_t size,
+                 size_t first, bool zero);
+
+/* rg__grow_to(), checked inline first: most calls find the room there. */
+static inline bool rg__grow(void *array, size_t *room, size_t want, size_t size,
+                            size_t first, bool zero)
+{
+    return want <= *room || rg__grow_to(array, room, want, size, first, zero);
+}
+
+/*
  * Backward-shift deletion, shared by the linear-probing tables: once slot
  * `hole` is emptied, each later entry of its cluster moves back into the
  * hole, except one whose home slot lies cyclically in (hole, at] (it sits

@@ -1,4 +1,4 @@
-/* rg__table_alloc(): zeroed memory for large hash tables (internal.h). */
+/* Memory for tables: rg__table_alloc() and rg__grow() (internal.h). */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -31,4 +31,31 @@ void *rg__table_alloc(size_t n, size_t size)
     if (p)
         memset(p, 0, bytes);
     return p;
+}
+
+bool rg__grow_to(void *array, size_t *room, size_t want, size_t size,
+                 size_t first, bool zero)
+{
+    if (want <= *room)
+        return true;
+    size_t n = *room ? *room : first;
+    while (n < want) {
+        if (n > SIZE_MAX / 2)
+            return false;
+        n *= 2;
+    }
+    if (size != 0 && n > SIZE_MAX / size)
+        return false;
+    /* The pointer is read and written through memcpy: `array` is a T **
+     * of some T, not a void **. */
+    void *p;
+    memcpy(&p, array, sizeof p);
+    char *q = realloc(p, n * size);
+    if (!q)
+        return false;
+    if (zero)
+        memset(q + *room * size, 0, (n - *room) * size);
+    memcpy(array, &q, sizeof q);
+    *room = n;
+    return true;
 }

@@ -137,44 +137,22 @@ static bool grow_index(rg__token_set *ts, size_t want)
     return true;
 }
 
-/* Room for `want` tokens in the per-token arrays. */
+/* Room for `want` tokens in the per-token arrays, which share ts->room. */
 static bool grow_arrays(rg__token_set *ts, size_t want)
 {
-    if (want <= ts->room)
-        return true;
-    size_t room = ts->room ? ts->room * 2 : 64;
-    while (room < want)
-        room *= 2;
-    uint32_t *offset = realloc(ts->offset, room * sizeof *offset);
-    if (!offset)
+    size_t offset_room = ts->room, len_room = ts->room;
+    if (!rg__grow(&ts->offset, &offset_room, want, sizeof *ts->offset, 64,
+                  false) ||
+        !rg__grow(&ts->len, &len_room, want, sizeof *ts->len, 64, false) ||
+        !rg__grow(&ts->hash, &ts->room, want, sizeof *ts->hash, 64, false))
         return false;
-    ts->offset = offset;
-    uint8_t *lens = realloc(ts->len, room * sizeof *lens);
-    if (!lens)
-        return false;
-    ts->len = lens;
-    uint64_t *hash = realloc(ts->hash, room * sizeof *hash);
-    if (!hash)
-        return false;
-    ts->hash = hash;
-    ts->room = room;
     return true;
 }
 
 /* Room for `want` bytes of text in all. */
 static bool grow_text(rg__token_set *ts, size_t want)
 {
-    if (want <= ts->text_room)
-        return true;
-    size_t room = ts->text_room ? ts->text_room * 2 : 1024;
-    while (room < want)
-        room *= 2;
-    char *text = realloc(ts->text, room);
-    if (!text)
-        return false;
-    ts->text = text;
-    ts->text_room = room;
-    return true;
+    return rg__grow(&ts->text, &ts->text_room, want, 1, 1024, false);
 }
 
 static bool reserve(rg__token_set *ts, size_t len)

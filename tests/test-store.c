@@ -32,6 +32,9 @@
 #include "internal.h"
 #include "store.h"
 #include "store-bayes-private.h"
+#if RG_HAVE_SQLITE
+#include "model-image.h"
+#endif
 #include "helpers.h"
 
 #if RG_HAVE_SQLITE
@@ -2563,6 +2566,83 @@ static TCase *tcase(const char *name)
     return tc;
 }
 
+/* ---- Memory for tables ---- */
+
+START_TEST(table_memory)
+{
+    /* Large tables come zeroed, like small ones; sizes that overflow are
+     * refused, not wrapped. */
+    size_t n = 1 << 16;
+    uint64_t *big = rg__table_alloc(n, sizeof *big);
+    ck_assert_ptr_nonnull(big);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_uint_eq(big[i], 0);
+    free(big);
+    ck_assert_ptr_null(rg__table_alloc(SIZE_MAX / 2, 4));
+
+    /* A growing array doubles from its first size, zeroes what is new when
+     * asked, and keeps what it held. */
+    uint32_t *a = NULL;
+    size_t room = 0;
+    ck_assert(rg__grow(&a, &room, 5, sizeof *a, 4, true));
+    ck_assert_uint_eq(room, 8);
+    for (size_t i = 0; i < room; i++)
+        ck_assert_uint_eq(a[i], 0);
+    a[3] = 7;
+    ck_assert(rg__grow(&a, &room, 8, sizeof *a, 4, true));
+    ck_assert_uint_eq(room, 8);
+    ck_assert(rg__grow(&a, &room, 33, sizeof *a, 4, true));
+    ck_assert_uint_eq(room, 64);
+    ck_assert_uint_eq(a[3], 7);
+    ck_assert_uint_eq(a[63], 0);
+    /* Too big: refused, with the array and its room as they were. */
+    uint32_t *before = a;
+    ck_assert(!rg__grow(&a, &room, SIZE_MAX / 2, sizeof *a, 4, false));
+    ck_assert(!rg__grow(&a, &room, SIZE_MAX, 1, 4, false));
+    ck_assert_ptr_eq(a, before);
+    ck_assert_uint_eq(room, 64);
+    ck_assert_uint_eq(a[3], 7);
+    free(a);
+}
+END_TEST
+
+#if RG_HAVE_SQLITE
+/* The builder of a model image refuses what would make a wrong image. */
+START_TEST(image_builder_refuses)
+{
+    rg__image_builder *b = NULL;
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    rg__totals t = {1, 1, 2, 2};
+
+    ck_assert_int_eq(rg__image_builder_new(&b, (uint64_t)1 << 25), RG_EFULL);
+    ck_assert_ptr_null(b);
+
+    /* A token twice has one hash twice: a collision, so the caller
+     * builds again under another key. */
+    ck_assert_int_eq(rg__image_builder_new(&b, 2), RG_OK);
+    ck_assert(rg__image_builder_add(b, "a", 1, (rg__counts){1, 0}));
+    ck_assert(!rg__image_builder_collided(b));
+    ck_assert(!rg__image_builder_add(b, "a", 1, (rg__counts){0, 1}));
+    ck_assert(rg__image_builder_collided(b));
+    /* Counts of 0, 0 mark empty slots, so no token may have them. */
+    ck_assert(!rg__image_builder_add(b, "b", 1, (rg__counts){0, 0}));
+    /* Fewer tokens than announced: no image. */
+    ck_assert_int_eq(rg__image_builder_finish(b, &t, &blob, &len), RG_EINVAL);
+    ck_assert_ptr_null(blob);
+
+    /* More than announced: the extra one is refused. */
+    ck_assert_int_eq(rg__image_builder_new(&b, 1), RG_OK);
+    ck_assert(rg__image_builder_add(b, "a", 1, (rg__counts){1, 0}));
+    ck_assert(!rg__image_builder_add(b, "b", 1, (rg__counts){1, 0}));
+    ck_assert(!rg__image_builder_collided(b));
+    ck_assert_int_eq(rg__image_builder_finish(b, &t, &blob, &len), RG_OK);
+    ck_assert_uint_gt(len, 0);
+    free(blob);
+}
+END_TEST
+#endif
+
 Suite *store_suite(void); /* for tests/runner.c */
 
 Suite *store_suite(void)
@@ -2594,6 +2674,10 @@ Suite *store_suite(void)
     tcase_add_loop_test(tc, bayes_out_of_memory, 0, N_BACKENDS);
     tcase_add_test(tc, memory_both_limits);
     tcase_add_test(tc, count_map_basics);
+    tcase_add_test(tc, table_memory);
+#if RG_HAVE_SQLITE
+    tcase_add_test(tc, image_builder_refuses);
+#endif
     tcase_add_test(tc, count_checks);
     suite_add_tcase(s, tc);
 
