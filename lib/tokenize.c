@@ -1870,11 +1870,27 @@ static size_t field_len(const char *s, size_t max)
     return n;
 }
 
-/* Room for decode(): in stack when it fits, else allocated. */
-static char *text_room(size_t n, char *stack, size_t size)
+/*
+ * Starts a field and makes room for decode() to write its text into:
+ * `stack` (of STACK_TEXT bytes) when it fits, else allocated (free it when
+ * it is not `stack`). NULL when the field has no text (its "meta:none"
+ * token is added: no statistics either, so no other token) or memory runs
+ * out (st->err set); otherwise the text's length is in *n.
+ */
+static char *field_open(tok *st, const char *prefix, const char *s, size_t max,
+                        size_t budget, char *stack, size_t *n)
 {
-    size_t need = n + n / 2 + 8;
-    return need <= size ? stack : malloc(need);
+    field_start(st, prefix, budget);
+    *n = s ? field_len(s, max) : 0;
+    if (*n == 0) {
+        ADD(st, "meta:none", "", 0, false);
+        return NULL;
+    }
+    size_t need = *n + *n / 2 + 8;
+    char *out = need <= STACK_TEXT ? stack : malloc(need);
+    if (!out)
+        st->err = RG_ENOMEM;
+    return out;
 }
 
 /* The author and the body: text with markup. */
@@ -1882,17 +1898,10 @@ static void text_field(tok *st, const char *prefix, const char *s, size_t max,
                        size_t budget)
 {
     char stack[STACK_TEXT];
-    field_start(st, prefix, budget);
-    size_t n = s ? field_len(s, max) : 0;
-    if (n == 0) {
-        ADD(st, "meta:none", "", 0, false);
+    size_t n;
+    char *out = field_open(st, prefix, s, max, budget, stack, &n);
+    if (!out)
         return;
-    }
-    char *out = text_room(n, stack, sizeof stack);
-    if (!out) {
-        st->err = RG_ENOMEM;
-        return;
-    }
     if (plain_only(s, n)) {
         plain_text(st, s, n, out);
     } else {
@@ -1911,18 +1920,10 @@ static void short_field(tok *st, const char *prefix, const char *s,
 {
     char stack[STACK_TEXT], buf[STACK_TEXT];
     uint8_t *owned = NULL;
-    field_start(st, prefix, budget);
-    size_t n = s ? field_len(s, SHORT_FIELD_MAX) : 0;
-    if (n == 0) {
-        /* No text: no statistics either, so no other token. */
-        ADD(st, "meta:none", "", 0, false);
+    size_t n;
+    char *out = field_open(st, prefix, s, SHORT_FIELD_MAX, budget, stack, &n);
+    if (!out)
         return;
-    }
-    char *out = text_room(n, stack, sizeof stack);
-    if (!out) {
-        st->err = RG_ENOMEM;
-        return;
-    }
     dec d = {.out = out};
     decode(st, &d, s, n);
     size_t i = 0, len = d.len;
