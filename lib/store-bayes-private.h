@@ -152,7 +152,7 @@ typedef struct rg__sqlite_model rg__sqlite_model;
 
 /*
  * Prepares the model's statements on a connection whose file already has
- * the bayes tables (schema version 2). The caller serialises every call on
+ * the bayes tables (schema version 3). The caller serialises every call on
  * one model, and closes the model before the connection.
  * Errors: RG_ESTORE, RG_ENOMEM.
  */
@@ -165,6 +165,7 @@ int rg__sqlite_model_lookup(rg__sqlite_model *sm, const rg__token_set *ts,
 int rg__sqlite_model_apply(rg__sqlite_model *sm, const rg__token_set *ts,
                            const rg__delta *delta, rg__totals_delta totals);
 int rg__sqlite_model_stats(rg__sqlite_model *sm, rg_bayes_stats *out);
+/* bayes_optimize: writes the model image next to the file. */
 int rg__sqlite_model_optimize(rg__sqlite_model *sm);
 
 #endif

@@ -79,6 +79,36 @@ const char *rg_test_tmpdir(void)
     return path;
 }
 
+void rg_test_write_file(const char *path, const void *bytes, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+
+    ck_assert_msg(f != NULL, "%s: cannot create", path);
+    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+unsigned char *rg_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s: cannot open", path);
+    size_t room = 4096, n = 0;
+    unsigned char *bytes = malloc(room);
+    ck_assert_ptr_nonnull(bytes);
+    for (;;) {
+        n += fread(bytes + n, 1, room - n, f);
+        if (n < room)
+            break;
+        room *= 2;
+        bytes = realloc(bytes, room);
+        ck_assert_ptr_nonnull(bytes);
+    }
+    ck_assert(!ferror(f));
+    fclose(f);
+    *len = n; /* n < room: the spare byte is there */
+    return bytes;
+}
+
 #if RG_HAVE_SQLITE
 
 long long rg_test_sql_int(const char *path, const char *sql)

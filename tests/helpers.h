@@ -33,6 +33,13 @@ const char *rg_test_tmpdir(void);
  * the top directory). */
 void rg_test_rmtree(const char *path);
 
+/* Writes len bytes to the file at path (created or truncated). */
+void rg_test_write_file(const char *path, const void *bytes, size_t len);
+
+/* The whole file at path, with one spare byte after its *len bytes (so a
+ * test may append one); the caller frees it. */
+unsigned char *rg_test_read_file(const char *path, size_t *len);
+
 #if RG_HAVE_SQLITE
 /* The single integer a statement on the SQLite file at path returns. */
 long long rg_test_sql_int(const char *path, const char *sql);

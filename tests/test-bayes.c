@@ -652,25 +652,6 @@ static void trained_file(const char *path)
     ck_assert_int_eq(st.st_mode & 0777, 0600);
 }
 
-/* The bytes of a file, and their number in *len; the caller frees them. */
-static unsigned char *slurp(const char *name, size_t *len)
-{
-    FILE *f = fopen(name, "rb");
-    ck_assert_ptr_nonnull(f);
-    unsigned char *bytes = malloc(4 << 20);
-    *len = fread(bytes, 1, 4 << 20, f);
-    fclose(f);
-    return bytes;
-}
-
-static void spill(const char *name, const unsigned char *bytes, size_t len)
-{
-    FILE *f = fopen(name, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 START_TEST(image_scores_like_the_tables)
 {
     static rg_bayes_result with_image[MANY], without[MANY];
@@ -748,31 +729,31 @@ static void damage_image(const char *path, enum damage d)
     char image[700];
     size_t len;
     image_file(image, sizeof image, path);
-    unsigned char *bytes = slurp(image, &len);
+    unsigned char *bytes = rg_test_read_file(image, &len);
     ck_assert_uint_ge(len, 64);
 
     switch (d) {
     case TRUNCATED:
-        spill(image, bytes, len - 1);
+        rg_test_write_file(image, bytes, len - 1);
         break;
     case EXTENDED:
         bytes[len] = 0;
-        spill(image, bytes, len + 1);
+        rg_test_write_file(image, bytes, len + 1);
         break;
     case EMPTY:
-        spill(image, bytes, 0);
+        rg_test_write_file(image, bytes, 0);
         break;
     case BAD_MAGIC:
         bytes[0] ^= 1;
-        spill(image, bytes, len);
+        rg_test_write_file(image, bytes, len);
         break;
     case NO_EMPTY_SLOT_CLAIMED:
         memcpy(bytes + 60, bytes + 56, 4);
-        spill(image, bytes, len);
+        rg_test_write_file(image, bytes, len);
         break;
     case HUGE_NSLOTS:
         memset(bytes + 56, 0xff, 3);
-        spill(image, bytes, len);
+        rg_test_write_file(image, bytes, len);
         break;
     case OTHER_KEY:
         rg_test_sql_exec(path, "UPDATE bayes_image SET tag = zeroblob(16)");
@@ -808,9 +789,9 @@ static void damage_image(const char *path, enum damage d)
         rg_bayes_close(b);
         image_file(other_image, sizeof other_image, other);
         size_t olen;
-        unsigned char *obytes = slurp(other_image, &olen);
+        unsigned char *obytes = rg_test_read_file(other_image, &olen);
         memcpy(obytes + 8, bytes + 8, 16);
-        spill(image, obytes, olen);
+        rg_test_write_file(image, obytes, olen);
         free(obytes);
         break;
     }
@@ -850,9 +831,9 @@ START_TEST(damaged_image_is_ignored)
      * bound on probes ends a lookup of an absent token. */
     trained_file(path);
     size_t len;
-    unsigned char *bytes = slurp(image, &len);
+    unsigned char *bytes = rg_test_read_file(image, &len);
     memset(bytes + 64, 0x5a, len - 64);
-    spill(image, bytes, len);
+    rg_test_write_file(image, bytes, len);
     free(bytes);
     fresh_scores(path, got);
     for (int i = 0; i < MANY; i++)

@@ -1691,15 +1691,6 @@ static int sqlite_open_rc(const char *path)
     return rc;
 }
 
-static void write_file(const char *path, const char *text, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 START_TEST(sqlite_survives_reopen)
 {
     char path[PATH_LEN];
@@ -1894,7 +1885,7 @@ START_TEST(sqlite_not_a_database)
     char path[PATH_LEN], back[sizeof text];
 
     scratch_path(path, "text.db");
-    write_file(path, text, sizeof text - 1);
+    rg_test_write_file(path, text, sizeof text - 1);
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
     /* The file was left as it was. */
     FILE *f = fopen(path, "rb");
@@ -1904,7 +1895,7 @@ START_TEST(sqlite_not_a_database)
     ck_assert(memcmp(back, text, sizeof text - 1) == 0);
 
     scratch_path(path, "short.db");
-    write_file(path, "hi", 2);
+    rg_test_write_file(path, "hi", 2);
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
 }
 END_TEST
@@ -1940,7 +1931,7 @@ START_TEST(sqlite_bad_paths)
     ck_assert_int_eq(sqlite_open_rc(scratch_path(path, "none/s.db")),
                      RG_ESTORE);
     /* A parent that is a file. */
-    write_file(scratch_path(path, "file"), "x", 1);
+    rg_test_write_file(scratch_path(path, "file"), "x", 1);
     ck_assert_int_eq(sqlite_open_rc(scratch_path(path, "file/s.db")),
                      RG_ESTORE);
     /* A FIFO, which would make SQLite block. */

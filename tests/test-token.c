@@ -599,10 +599,7 @@ static const char *write_file(const char *dir, const char *name,
 {
     static char path[600];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *fp = fopen(path, "w");
-    ck_assert_ptr_nonnull(fp);
-    fputs(text, fp);
-    fclose(fp);
+    rg_test_write_file(path, text, strlen(text));
     return path;
 }
 
