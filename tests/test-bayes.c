@@ -843,6 +843,35 @@ END_TEST
 
 /* An image that cannot be written is an error of optimize alone: nothing
  * is left behind, and classifying goes on from the tables. */
+/* A model whose totals disagree with its rows (a damaged file) gets no
+ * image: optimize reports it, and classifying still reads the tables. */
+START_TEST(damaged_model_gets_no_image)
+{
+    static rg_bayes_result want[MANY], got[MANY];
+    static const char *const damage[] = {
+        "UPDATE bayes_totals SET tokens = tokens + 5", /* fewer rows */
+        "UPDATE bayes_totals SET tokens = tokens - 1", /* more rows */
+    };
+    char path[600], url[700];
+    image_path(path, sizeof path);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+
+    for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++) {
+        trained_file(path);
+        rg_test_sql_exec(path, "DELETE FROM bayes_image");
+        fresh_scores(path, want);
+        rg_test_sql_exec(path, damage[d]);
+        rg_bayes *b = open_model(url);
+        ck_assert_int_eq(rg_bayes_optimize(b), RG_ESTORE);
+        rg_bayes_close(b);
+        ck_assert_int_eq(
+            rg_test_sql_int(path, "SELECT count(*) FROM bayes_image"), 0);
+        fresh_scores(path, got);
+        ck_assert_msg(same_scores(want, got), "damage %zu", d);
+    }
+}
+END_TEST
+
 START_TEST(unwritable_image)
 {
     static rg_bayes_result want[MANY], got[MANY];
@@ -914,6 +943,7 @@ Suite *bayes_suite(void)
     tcase_add_test(tc, learning_drops_the_image);
     tcase_add_test(tc, damaged_image_is_ignored);
     tcase_add_test(tc, unwritable_image);
+    tcase_add_test(tc, damaged_model_gets_no_image);
 #endif
     suite_add_tcase(s, tc);
     return s;
