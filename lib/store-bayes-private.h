@@ -151,7 +151,8 @@ struct sqlite3;
 typedef struct rg__sqlite_model rg__sqlite_model;
 
 /*
- * Prepares the model's statements on a connection whose file already has
+ * Readies the model (the statements every transaction needs; the others
+ * are prepared on first use) on a connection whose file already has
  * the bayes tables (schema version 3). The caller serialises every call on
  * one model, and closes the model before the connection.
  * Errors: RG_ESTORE, RG_ENOMEM.

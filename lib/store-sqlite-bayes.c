@@ -109,9 +109,28 @@ static bool is_zero(rg__counts c)
     return c.spam == 0 && c.ham == 0;
 }
 
-/* Steps a statement that returns no rows, and resets it. */
+static bool prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+
+/*
+ * A statement prepared on its first use, or NULL when it cannot be. Only
+ * those every transaction needs are prepared when the model is opened: a
+ * command that classifies a file with the model image needs none of the
+ * others, and preparing them all took a third of its opening.
+ */
+static sqlite3_stmt *lazy(rg__sqlite_model *sm, sqlite3_stmt **st,
+                          const char *sql)
+{
+    if (!*st && !prepare(sm->db, sql, st))
+        *st = NULL;
+    return *st;
+}
+
+/* Steps a statement that returns no rows, and resets it. False for a
+ * statement that could not be prepared (NULL). */
 static bool run(sqlite3_stmt *st)
 {
+    if (!st)
+        return false;
     int rc = sqlite3_step(st);
 
     sqlite3_reset(st);
@@ -202,9 +221,11 @@ static bool read_totals(rg__sqlite_model *sm)
 static int read_token(rg__sqlite_model *sm, const char *tok, size_t len,
                       rg__counts *out)
 {
-    sqlite3_stmt *st = sm->get;
+    sqlite3_stmt *st = lazy(sm, &sm->get, GET_SQL);
     int found = -1;
 
+    if (!st)
+        return -1;
     if (sqlite3_bind_blob(st, 1, tok, (int)len, SQLITE_STATIC) != SQLITE_OK)
         goto out;
     int step = sqlite3_step(st);
@@ -275,10 +296,13 @@ static int counts_of(rg__sqlite_model *sm, uint64_t hash, const char *tok,
  */
 static bool scan_all(rg__sqlite_model *sm)
 {
-    sqlite3_stmt *st = sm->scan;
+    sqlite3_stmt *st = lazy(sm, &sm->scan, SCAN_SQL);
     rg__count_map *c = &sm->cache;
-    bool ok = rg__count_map_reserve(c, (size_t)sm->tokens, 0) == RG_OK;
     int step;
+
+    if (!st)
+        return false;
+    bool ok = rg__count_map_reserve(c, (size_t)sm->tokens, 0) == RG_OK;
 
     while (ok && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *tok = sqlite3_column_blob(st, 0);
@@ -311,12 +335,12 @@ static bool scan_all(rg__sqlite_model *sm)
  */
 static bool load_image(rg__sqlite_model *sm)
 {
-    sqlite3_stmt *st = sm->image_tag;
+    sqlite3_stmt *st = lazy(sm, &sm->image_tag, IMAGE_TAG_SQL);
     unsigned char key[RG__IMAGE_KEY_BYTES];
     bool have_key = false;
 
     sm->image_tried = true;
-    if (!sm->image_path)
+    if (!sm->image_path || !st)
         return false;
     if (sqlite3_step(st) == SQLITE_ROW &&
         sqlite3_column_bytes(st, 0) == (int)sizeof key) {
@@ -420,9 +444,12 @@ struct change {
 static bool write_token(rg__sqlite_model *sm, const char *tok, size_t len,
                         rg__counts now)
 {
-    sqlite3_stmt *st = is_zero(now) ? sm->del : sm->put;
+    sqlite3_stmt *st = is_zero(now) ? lazy(sm, &sm->del, DEL_SQL)
+                                    : lazy(sm, &sm->put, PUT_SQL);
     bool ok = false;
 
+    if (!st)
+        return false;
     if (sqlite3_bind_blob(st, 1, tok, (int)len, SQLITE_STATIC) != SQLITE_OK)
         goto out;
     if (!is_zero(now) && (sqlite3_bind_int64(st, 2, now.spam) != SQLITE_OK ||
@@ -437,8 +464,10 @@ out:
 
 static bool write_totals(rg__sqlite_model *sm, rg__totals t, uint64_t tokens)
 {
-    sqlite3_stmt *st = sm->put_totals;
+    sqlite3_stmt *st = lazy(sm, &sm->put_totals, PUT_TOTALS_SQL);
 
+    if (!st)
+        return false;
     if (sqlite3_bind_int64(st, 1, (sqlite3_int64)t.spam) != SQLITE_OK ||
         sqlite3_bind_int64(st, 2, (sqlite3_int64)t.ham) != SQLITE_OK ||
         sqlite3_bind_int64(st, 3, (sqlite3_int64)tokens) != SQLITE_OK ||
@@ -469,7 +498,7 @@ int rg__sqlite_model_apply(rg__sqlite_model *sm, const rg__token_set *ts,
         if (!ch)
             return RG_ENOMEM;
     }
-    if (!run(sm->begin_write))
+    if (!run(lazy(sm, &sm->begin_write, "BEGIN IMMEDIATE")))
         goto out;
     if (!sync_version(sm) || !read_totals(sm))
         goto out;
@@ -509,7 +538,8 @@ int rg__sqlite_model_apply(rg__sqlite_model *sm, const rg__token_set *ts,
         if (!write_token(sm, tok, len, ch[i].now))
             goto out;
     }
-    if (!write_totals(sm, t, tokens) || !run(sm->del_image))
+    if (!write_totals(sm, t, tokens) ||
+        !run(lazy(sm, &sm->del_image, DEL_IMAGE_SQL)))
         goto out;
     rc = RG_OK;
 out:
@@ -551,9 +581,11 @@ int rg__sqlite_model_optimize(rg__sqlite_model *sm)
 
     if (!sm->image_path)
         return RG_OK; /* a file with no path of its own has no image */
-    if (!run(sm->begin_write))
+    if (!run(lazy(sm, &sm->begin_write, "BEGIN IMMEDIATE")))
         return RG_ESTORE;
-    if (!sync_version(sm) || !read_totals(sm))
+    sqlite3_stmt *scan = lazy(sm, &sm->scan, SCAN_SQL);
+    sqlite3_stmt *put_image = lazy(sm, &sm->put_image, PUT_IMAGE_SQL);
+    if (!scan || !put_image || !sync_version(sm) || !read_totals(sm))
         goto out;
     /* Two tokens with one 64-bit hash (about 1 in 10^10 for a model of
      * 50,000 tokens) make the build fail; a new random key fixes that. */
@@ -561,11 +593,11 @@ int rg__sqlite_model_optimize(rg__sqlite_model *sm)
         if ((rc = rg__image_builder_new(&b, sm->tokens)) != RG_OK)
             goto out;
         rc = RG_ESTORE;
-        while ((step = sqlite3_step(sm->scan)) == SQLITE_ROW) {
-            const char *tok = sqlite3_column_blob(sm->scan, 0);
-            int n = sqlite3_column_bytes(sm->scan, 0);
-            sqlite3_int64 spam = sqlite3_column_int64(sm->scan, 1);
-            sqlite3_int64 ham = sqlite3_column_int64(sm->scan, 2);
+        while ((step = sqlite3_step(scan)) == SQLITE_ROW) {
+            const char *tok = sqlite3_column_blob(scan, 0);
+            int n = sqlite3_column_bytes(scan, 0);
+            sqlite3_int64 spam = sqlite3_column_int64(scan, 1);
+            sqlite3_int64 ham = sqlite3_column_int64(scan, 2);
             if (n <= 0 || spam < 0 || spam > UINT32_MAX || ham < 0 ||
                 ham > UINT32_MAX ||
                 !rg__image_builder_add(
@@ -573,7 +605,7 @@ int rg__sqlite_model_optimize(rg__sqlite_model *sm)
                     (rg__counts){(uint32_t)spam, (uint32_t)ham}))
                 break;
         }
-        sqlite3_reset(sm->scan);
+        sqlite3_reset(scan);
         if (step == SQLITE_DONE || !rg__image_builder_collided(b))
             break;
         rg__image_builder_free(b);
@@ -595,14 +627,15 @@ int rg__sqlite_model_optimize(rg__sqlite_model *sm)
     if ((rc = rg__model_image_write(sm->image_path, blob, len)) != RG_OK)
         goto out;
     rc = RG_ESTORE;
-    if (!run(sm->del_image) ||
-        sqlite3_bind_blob(sm->put_image, 1, key, sizeof key, SQLITE_STATIC) !=
+    if (!run(lazy(sm, &sm->del_image, DEL_IMAGE_SQL)) ||
+        sqlite3_bind_blob(put_image, 1, key, sizeof key, SQLITE_STATIC) !=
             SQLITE_OK ||
-        !run(sm->put_image))
+        !run(put_image))
         goto out;
     rc = RG_OK;
 out:
-    sqlite3_clear_bindings(sm->put_image);
+    if (sm->put_image)
+        sqlite3_clear_bindings(sm->put_image);
     rg__image_builder_free(b);
     free(blob);
     if (!end_txn(sm, rc == RG_OK) && rc == RG_OK)
@@ -658,18 +691,13 @@ int rg__sqlite_model_open(rg__sqlite_model **out, sqlite3 *db)
         }
         snprintf(sm->image_path, n, "%s-image", file);
     }
+    /* What every transaction needs, rollback included (it must not fail
+     * for want of a statement); the rest on first use (lazy()). */
     if (!prepare(db, "BEGIN", &sm->begin) ||
-        !prepare(db, "BEGIN IMMEDIATE", &sm->begin_write) ||
         !prepare(db, "COMMIT", &sm->commit) ||
         !prepare(db, "ROLLBACK", &sm->rollback) ||
         !prepare(db, "PRAGMA data_version", &sm->data_version) ||
-        !prepare(db, GET_SQL, &sm->get) || !prepare(db, PUT_SQL, &sm->put) ||
-        !prepare(db, DEL_SQL, &sm->del) || !prepare(db, SCAN_SQL, &sm->scan) ||
-        !prepare(db, IMAGE_TAG_SQL, &sm->image_tag) ||
-        !prepare(db, PUT_IMAGE_SQL, &sm->put_image) ||
-        !prepare(db, DEL_IMAGE_SQL, &sm->del_image) ||
-        !prepare(db, GET_TOTALS_SQL, &sm->get_totals) ||
-        !prepare(db, PUT_TOTALS_SQL, &sm->put_totals)) {
+        !prepare(db, GET_TOTALS_SQL, &sm->get_totals)) {
         rg__sqlite_model_close(sm);
         return RG_ESTORE;
     }

@@ -238,6 +238,12 @@ static bool create_file(const char *path)
     return ok;
 }
 
+static bool prepare_stmt(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+                              NULL) == SQLITE_OK;
+}
+
 static int sqlite_spend(rg_store *s, const uint8_t nonce[RG__NONCE_BYTES],
                         uint64_t expires_at, uint64_t now, bool *fresh)
 {
@@ -250,6 +256,9 @@ static int sqlite_spend(rg_store *s, const uint8_t nonce[RG__NONCE_BYTES],
         return RG_EINVAL;
 
     pthread_mutex_lock(&q->lock);
+    if ((!q->spend && !prepare_stmt(q->db, SPEND_SQL, &q->spend)) ||
+        (!q->purge && !prepare_stmt(q->db, PURGE_SQL, &q->purge)))
+        goto out;
     if (q->spends++ % PURGE_EVERY == 0) {
         /* Before the upsert, so a failure here leaves the nonce unspent and
          * the RG_ESTORE that follows is the whole truth. */
@@ -273,9 +282,11 @@ static int sqlite_spend(rg_store *s, const uint8_t nonce[RG__NONCE_BYTES],
     *fresh = sqlite3_changes(q->db) > 0;
     rc = RG_OK;
 out:
-    sqlite3_reset(q->spend);
-    /* The nonce was bound without a copy: unbind it before it goes. */
-    sqlite3_clear_bindings(q->spend);
+    if (q->spend) {
+        sqlite3_reset(q->spend);
+        /* The nonce was bound without a copy: unbind it before it goes. */
+        sqlite3_clear_bindings(q->spend);
+    }
     pthread_mutex_unlock(&q->lock);
     return rc;
 }
@@ -369,12 +380,8 @@ static bool open_db(struct sqlite_store *q, const char *path)
         return false;
     if (!setup_schema(q->db))
         return false;
-    if (sqlite3_prepare_v3(q->db, SPEND_SQL, -1, SQLITE_PREPARE_PERSISTENT,
-                           &q->spend, NULL) != SQLITE_OK)
-        return false;
-    if (sqlite3_prepare_v3(q->db, PURGE_SQL, -1, SQLITE_PREPARE_PERSISTENT,
-                           &q->purge, NULL) != SQLITE_OK)
-        return false;
+    /* The replay guard's statements wait for its first spend: a handle of
+     * the spam filter never needs them. */
     return rg__sqlite_model_open(&q->model, q->db) == RG_OK;
 }
 

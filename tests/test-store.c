@@ -1996,6 +1996,43 @@ START_TEST(sqlite_spend_fails)
     ck_assert_int_eq(spend_rc(s, 2, T0 + 100, T0, &fresh), RG_ESTORE);
     ck_assert(!fresh);
     rg_store_close(s);
+
+    /* A handle prepares its statements on first use: one that meets the
+     * missing table only then fails the same way. */
+    s = open_backend(SQLITE, 0);
+    fresh = true;
+    ck_assert_int_eq(spend_rc(s, 3, T0 + 100, T0, &fresh), RG_ESTORE);
+    ck_assert(!fresh);
+    rg_store_close(s);
+}
+END_TEST
+
+/* The same for the model's statements, prepared on first use too. */
+START_TEST(sqlite_bayes_statement_fails)
+{
+    char path[PATH_LEN];
+    rg_store *s = open_backend(SQLITE, 0);
+    rg__token_set ts;
+    rg__counts c[2];
+    rg__totals t;
+    rg_bayes_stats st;
+
+    teach(s, "a b", true, 1);
+    rg_store_close(s);
+    rg_test_sql_exec(scratch_path(path, "s.db"), "DROP TABLE bayes_tokens");
+    s = open_backend(SQLITE, 0);
+    rg__token_set_init(&ts, 16);
+    add_list(&ts, "a");
+    ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_ESTORE);
+    ck_assert_int_eq(
+        apply_same(s, &ts, 1, 0, (rg__totals_delta){.spam = 1, .ham = 0}),
+        RG_ESTORE);
+    ck_assert_int_eq(s->ops->bayes_optimize(s), RG_ESTORE);
+    /* What the totals alone answer still works. */
+    ck_assert_int_eq(s->ops->bayes_stats(s, &st), RG_OK);
+    ck_assert_uint_eq(st.spam_comments, 1);
+    rg__token_set_free(&ts);
+    rg_store_close(s);
 }
 END_TEST
 
@@ -2710,6 +2747,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, sqlite_migrates_version_2);
     tcase_add_test(tc, sqlite_foreign_bayes_tables);
     tcase_add_test(tc, sqlite_bayes_fails);
+    tcase_add_test(tc, sqlite_bayes_statement_fails);
 #else
     tcase_add_test(tc, sqlite_not_built);
 #endif
