@@ -65,7 +65,9 @@ struct rg__sqlite_model {
     sqlite3_stmt *image_tag, *put_image, *del_image;
     char *image_path;       /* PATH-image, or NULL for a file without a path */
     rg__model_image *image; /* the file's image as of `version`, or NULL */
-    bool image_tried;       /* the file has none, or not a usable one */
+    unsigned char *missed;  /* lookup scratch: token i not in the cache */
+    size_t missed_room;
+    bool image_tried; /* the file has none, or not a usable one */
     rg__totals totals;
     uint64_t tokens;
     bool have_version;
@@ -365,38 +367,20 @@ static bool load_image(rg__sqlite_model *sm)
     return true;
 }
 
-/* How many of the tokens of ts the cache lacks. */
-static size_t cache_misses(rg__sqlite_model *sm, const rg__token_set *ts)
-{
-    size_t misses = 0;
-    rg__counts ignored;
-    for (size_t i = 0; i < ts->count; i++) {
-        size_t len;
-        const char *tok = rg__token_set_get(ts, i, &len);
-        misses += !rg__count_map_get(&sm->cache, rg__token_set_hash(ts, i), tok,
-                                     len, &ignored);
-    }
-    return misses;
-}
-
 /*
- * Before a lookup of ts: reads the whole model when that beats querying
- * the tokens the cache lacks (see SCAN_RATIO and IMAGE_RATIO), from the
- * image if the file has one, else by a scan. A failed read leaves the
- * cache usable: lookups fall back on point queries.
+ * Before the lookup of tokens the cache lacks (`misses` of them): reads
+ * the whole model when that beats querying them (see SCAN_RATIO and
+ * IMAGE_RATIO), from the image if the file has one, else by a scan. A
+ * failed read leaves the cache usable: lookups fall back on point queries.
  */
-static void read_all_if_worth_it(rg__sqlite_model *sm, const rg__token_set *ts)
+static void read_all_if_worth_it(rg__sqlite_model *sm, uint64_t misses)
 {
-    if (sm->complete || sm->image)
+    if (sm->complete || sm->image || misses == 0)
         return;
-    bool image_possible = !sm->image_tried;
-    bool scan_possible = sm->tokens < CACHE_MAX;
-    if (!image_possible && !scan_possible)
+    if (!sm->image_tried && misses * IMAGE_RATIO >= sm->tokens &&
+        load_image(sm))
         return;
-    uint64_t misses = cache_misses(sm, ts);
-    if (image_possible && misses * IMAGE_RATIO >= sm->tokens && load_image(sm))
-        return;
-    if (scan_possible && misses * SCAN_RATIO >= sm->tokens)
+    if (sm->tokens < CACHE_MAX && misses * SCAN_RATIO >= sm->tokens)
         scan_all(sm);
 }
 
@@ -411,23 +395,40 @@ int rg__sqlite_model_lookup(rg__sqlite_model *sm, const rg__token_set *ts,
         return RG_ESTORE;
     if (!sync_version(sm) || !read_totals(sm))
         goto out;
-    read_all_if_worth_it(sm, ts);
+    /* One pass over the cache: the hits are answered, the misses marked
+     * for what reads the file. */
+    if (!rg__grow(&sm->missed, &sm->missed_room, ts->count, 1, 256, false)) {
+        rc = RG_ENOMEM;
+        goto out;
+    }
+    uint64_t misses = 0;
+    for (size_t i = 0; i < ts->count; i++) {
+        size_t len;
+        const char *tok = rg__token_set_get(ts, i, &len);
+        bool hit = rg__count_map_get(&sm->cache, rg__token_set_hash(ts, i), tok,
+                                     len, &counts[i]);
+        sm->missed[i] = !hit;
+        misses += !hit;
+    }
+    read_all_if_worth_it(sm, misses);
     if (sm->image) {
         /* Exact as of this version, like the cache, and whole. */
         rg__model_image_lookup(sm->image, ts, counts);
-    } else {
+    } else if (misses > 0) {
         for (size_t i = 0; i < ts->count; i++) {
+            if (!sm->missed[i])
+                continue;
             size_t len;
             const char *tok = rg__token_set_get(ts, i, &len);
-            uint64_t h = rg__token_set_hash(ts, i);
-            if (counts_of(sm, h, tok, len, &counts[i]) < 0)
+            if (counts_of(sm, rg__token_set_hash(ts, i), tok, len, &counts[i]) <
+                0)
                 goto out;
         }
     }
     *totals = sm->totals;
     rc = RG_OK;
 out:
-    if (!end_txn(sm, rc == RG_OK))
+    if (!end_txn(sm, rc == RG_OK) && rc == RG_OK)
         rc = RG_ESTORE;
     if (rc != RG_OK)
         forget(sm);
@@ -725,6 +726,7 @@ void rg__sqlite_model_close(rg__sqlite_model *sm)
     sqlite3_finalize(sm->put_image);
     sqlite3_finalize(sm->del_image);
     rg__model_image_free(sm->image);
+    free(sm->missed);
     rg__count_map_free(&sm->cache);
     free(sm);
 }

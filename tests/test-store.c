@@ -1386,6 +1386,26 @@ START_TEST(bayes_out_of_memory)
         ck_same_snapshot(&before, &after);
     }
 
+    if (_i == SQLITE) {
+        /* A lookup too big for its scratch on a fresh handle fails with
+         * RG_ENOMEM, and the handle works on. */
+        rg_store_close(s);
+        s = open_backend(SQLITE, 0);
+        rg__counts *c = calloc(ts.count, sizeof *c);
+        rg__totals t;
+        struct rlimit old, lim;
+        ck_assert_ptr_nonnull(c);
+        ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+        lim = old;
+        lim.rlim_cur = vm_size() + (64 << 10);
+        ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+        int rc = s->ops->bayes_lookup(s, &ts, c, &t);
+        ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+        ck_assert_int_eq(rc, RG_ENOMEM);
+        ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
+        ck_assert_uint_eq(c[0].spam, 0);
+        free(c);
+    }
     ck_assert_int_eq(
         s->ops->bayes_apply(s, &ts, d, (rg__totals_delta){.spam = 1, .ham = 0}),
         RG_OK);
