@@ -997,8 +997,7 @@ typedef struct share_job {
 
 static void share_bad_line(share_job *j, FILE *err, size_t i, const char *why)
 {
-    fprintf(err, "captcha-check: %s:%" PRIu64 ": %s\n", j->name,
-            j->pd->lineno[i], why);
+    cli_error_to(err, "%s:%" PRIu64 ": %s", j->name, j->pd->lineno[i], why);
     j->bad++;
 }
 

@@ -15,15 +15,29 @@
 
 #include "cli.h"
 
+static void error_to(FILE *fp, const char *fmt, va_list ap)
+{
+    fputs("captcha-check: ", fp);
+    vfprintf(fp, fmt, ap);
+    fputc('\n', fp);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("captcha-check: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    error_to(stderr, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+void cli_error_to(FILE *fp, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    error_to(fp, fmt, ap);
+    va_end(ap);
 }
 
 int cli_usage_error(const cli_verb *v, const char *fmt, ...)

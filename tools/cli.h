@@ -57,6 +57,9 @@ extern const cli_verb cli_verb_classify;
 /* Prints "captcha-check: <message>" and a newline on stderr. */
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 
+/* cli_error() to another stream (a buffer written to stderr later). */
+void cli_error_to(FILE *fp, const char *fmt, ...) CLI_PRINTF(2, 3);
+
 /*
  * Reports a usage error of a verb on one line, pointing at its --help, and
  * returns CLI_EX_USAGE.
