@@ -196,40 +196,24 @@ static long peak_kib(void)
  * The training of the timed run again, on a second model of the same store
  * URL with a single thread: what a caller that sets threads to 1 gets.
  */
-static bool train_one_thread(const char *store, const struct items *train,
-                             double *seconds)
+static bool train_one_thread(const char *store, const rg_comment *comments,
+                             const rg_class *classes, size_t n, double *seconds)
 {
     rg_bayes_config cfg;
     rg_bayes *b = NULL;
-    rg_comment *comments = calloc(train->n ? train->n : 1, sizeof *comments);
-    rg_class *classes = calloc(train->n ? train->n : 1, sizeof *classes);
-    bool ok = false;
 
     rg_bayes_config_init(&cfg);
     cfg.threads = 1;
-    if (!comments || !classes) {
-        fprintf(stderr, "out of memory\n");
-        goto out;
-    }
-    for (size_t i = 0; i < train->n; i++) {
-        rg_comment_init(&comments[i]);
-        comments[i].body = train->v[i].body;
-        classes[i] = train->v[i].cls;
-    }
     int rc = rg_bayes_open(&b, store, &cfg);
     if (rc == RG_OK) {
         double t0 = bench_now();
-        rc = rg_bayes_learn_batch(b, comments, classes, train->n, 0);
+        rc = rg_bayes_learn_batch(b, comments, classes, n, 0);
         *seconds = bench_now() - t0;
     }
     if (rc != RG_OK)
         fprintf(stderr, "one-thread training: %s\n", rg_strerror(rc));
-    ok = rc == RG_OK;
-out:
     rg_bayes_close(b);
-    free(classes);
-    free(comments);
-    return ok;
+    return rc == RG_OK;
 }
 
 static void usage(FILE *to)
@@ -243,7 +227,7 @@ int main(int argc, char **argv)
     const char *store = "memory:", *stats_path = NULL;
     const char *train_path = NULL, *test_path = NULL;
     struct items train = {0}, test = {0};
-    rg_comment *comments = NULL;
+    rg_comment *comments = NULL, *tests = NULL;
     rg_class *classes = NULL;
     rg_bayes_result *results = NULL;
     rg_bayes *b = NULL;
@@ -327,18 +311,17 @@ int main(int argc, char **argv)
     hwm1 = peak_kib();
     rss1 = status_kib("VmRSS:");
 
-    free(comments);
-    comments = calloc(test.n ? test.n : 1, sizeof *comments);
-    if (!comments) {
+    tests = calloc(test.n ? test.n : 1, sizeof *tests);
+    if (!tests) {
         fprintf(stderr, "out of memory\n");
         goto done;
     }
     for (size_t i = 0; i < test.n; i++) {
-        rg_comment_init(&comments[i]);
-        comments[i].body = test.v[i].body;
+        rg_comment_init(&tests[i]);
+        tests[i].body = test.v[i].body;
     }
     t0 = bench_now();
-    rc = rg_bayes_classify_batch(b, comments, test.n, results);
+    rc = rg_bayes_classify_batch(b, tests, test.n, results);
     classify_s = bench_now() - t0;
     if (rc != RG_OK) {
         fprintf(stderr, "rg_bayes_classify_batch: %s\n", rg_strerror(rc));
@@ -348,7 +331,7 @@ int main(int argc, char **argv)
     t0 = bench_now();
     for (size_t i = 0; i < test.n; i++) {
         rg_bayes_result one;
-        rc = rg_bayes_classify(b, &comments[i], &one, NULL, 0);
+        rc = rg_bayes_classify(b, &tests[i], &one, NULL, 0);
         if (rc != RG_OK) {
             fprintf(stderr, "rg_bayes_classify (%s): %s\n", test.v[i].id,
                     rg_strerror(rc));
@@ -366,7 +349,7 @@ int main(int argc, char **argv)
     single_s = bench_now() - t0;
 
     if (strncmp(store, "memory:", 7) == 0 &&
-        !train_one_thread(store, &train, &train1_s))
+        !train_one_thread(store, comments, classes, train.n, &train1_s))
         goto done;
 
     for (size_t i = 0; i < test.n; i++) {
@@ -427,6 +410,7 @@ done:
     rg_bayes_close(b);
     free(results);
     free(classes);
+    free(tests);
     free(comments);
     items_free(&train);
     items_free(&test);
