@@ -24,6 +24,7 @@
 
 #define MAGIC        "rgimage2"
 #define HEADER_BYTES 64
+#define KEY_AT       8 /* where the key is in the header */
 #define SLOT_BYTES   16
 /* At most this many tokens: 16 bytes a slot, at most 4/3 slots a token,
  * stays far below the 1,000,000,000 bytes SQLite takes in one blob. */
@@ -37,14 +38,18 @@ _Static_assert(RG__IMAGE_KEY_BYTES == crypto_shorthash_KEYBYTES,
 /* How far ahead a batch of lookups hashes and prefetches. */
 #define AHEAD 8
 
+/* A loaded image: its bytes, and the numbers of its header decoded. */
 struct rg__model_image {
-    unsigned char key[RG__IMAGE_KEY_BYTES];
     rg__totals totals;
     uint32_t nslots, ntokens;
-    const unsigned char *slots;
     size_t len;
     unsigned char bytes[]; /* the image */
 };
+
+static const unsigned char *image_key(const rg__model_image *im)
+{
+    return im->bytes + KEY_AT;
+}
 
 struct rg__image_builder {
     unsigned char key[RG__IMAGE_KEY_BYTES];
@@ -132,7 +137,7 @@ int rg__image_builder_finish(rg__image_builder *b, const rg__totals *totals,
     if (!p)
         goto out;
     memcpy(p, MAGIC, 8);
-    memcpy(p + 8, b->key, sizeof b->key);
+    memcpy(p + KEY_AT, b->key, sizeof b->key);
     rg__put_le64(p + 24, totals->spam);
     rg__put_le64(p + 32, totals->ham);
     rg__put_le64(p + 40, totals->spam_words);
@@ -187,18 +192,16 @@ static bool image_check(rg__model_image *im)
     if (t.spam > INT64_MAX || t.ham > INT64_MAX || t.spam_words > INT64_MAX ||
         t.ham_words > INT64_MAX)
         return false;
-    memcpy(im->key, p + 8, sizeof im->key);
     im->totals = t;
     im->nslots = nslots;
     im->ntokens = ntokens;
-    im->slots = im->bytes + HEADER_BYTES;
     return true;
 }
 
 void rg__image_blob_key(const unsigned char *blob,
                         unsigned char key[RG__IMAGE_KEY_BYTES])
 {
-    memcpy(key, blob + 8, RG__IMAGE_KEY_BYTES);
+    memcpy(key, blob + KEY_AT, RG__IMAGE_KEY_BYTES);
 }
 
 /* Reads (reading) or writes all len bytes at p, through short transfers
@@ -257,7 +260,7 @@ rg__model_image_read(const char *path,
         (uint64_t)st.st_size <= IMAGE_BYTES_MAX &&
         (im = image_new((size_t)st.st_size, &bytes)) &&
         (!transfer_all(fd, bytes, im->len, true) || !image_check(im) ||
-         memcmp(im->key, key, RG__IMAGE_KEY_BYTES) != 0)) {
+         memcmp(image_key(im), key, RG__IMAGE_KEY_BYTES) != 0)) {
         free(im);
         im = NULL;
     }
@@ -274,7 +277,7 @@ void rg__model_image_totals(const rg__model_image *im, rg__totals *totals,
 
 static const unsigned char *slot_at(const rg__model_image *im, uint32_t i)
 {
-    return im->slots + (size_t)i * SLOT_BYTES;
+    return im->bytes + HEADER_BYTES + (size_t)i * SLOT_BYTES;
 }
 
 static rg__counts find(const rg__model_image *im, uint64_t h)
@@ -295,7 +298,7 @@ static rg__counts find(const rg__model_image *im, uint64_t h)
 rg__counts rg__model_image_get(const rg__model_image *im, const char *token,
                                size_t len)
 {
-    return find(im, rg__keyed_hash(im->key, token, len));
+    return find(im, rg__keyed_hash(image_key(im), token, len));
 }
 
 void rg__model_image_lookup(const rg__model_image *im, const rg__token_set *ts,
@@ -312,7 +315,7 @@ void rg__model_image_lookup(const rg__model_image *im, const rg__token_set *ts,
         if (i < n) {
             size_t len;
             const char *tok = rg__token_set_get(ts, i, &len);
-            uint64_t h = rg__keyed_hash(im->key, tok, len);
+            uint64_t h = rg__keyed_hash(image_key(im), tok, len);
 #if defined(__GNUC__) || defined(__clang__)
             __builtin_prefetch(slot_at(im, home_slot(h, im->nslots)));
 #endif
