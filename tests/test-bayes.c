@@ -892,6 +892,21 @@ START_TEST(unwritable_image)
     ck_assert(same_scores(want, got));
     ck_assert_int_eq(rmdir(image), 0);
 
+    /* A model whose name leaves no room for the temporary file's suffix
+     * (the longest name a directory takes is 255 bytes): the new file
+     * cannot even be made. */
+    char name[256], longpath[900], longurl[1000];
+    memset(name, 'm', 245);
+    name[245] = '\0';
+    snprintf(longpath, sizeof longpath, "%s/%s", rg_test_tmpdir(), name);
+    snprintf(longurl, sizeof longurl, "sqlite:%s", longpath);
+    b = open_model(longurl);
+    rg_comment c = comment(spam_bodies[0]);
+    ck_assert_int_eq(rg_bayes_learn(b, &c, RG_CLASS_SPAM), RG_OK);
+    ck_assert_int_eq(rg_bayes_optimize(b), RG_ESTORE);
+    ck_assert(score(b, spam_bodies[0]) > 0.5);
+    rg_bayes_close(b);
+
     /* No temporary file is left in the directory. */
     DIR *dir = opendir(rg_test_tmpdir());
     ck_assert_ptr_nonnull(dir);
