@@ -1032,18 +1032,19 @@ static void score_lines(share_job *j, FILE *out, FILE *err, parsed *items,
                  ? rg_bayes_classify_batch(j->b, comments, k, results)
                  : j->fatal;
     for (size_t c = 0; c < k; c++) {
-        /* A batch that failed is retried comment by comment, so a comment
-         * the filter refuses is reported on its own line. */
-        int one =
-            rc == RG_OK || j->fatal != RG_OK
-                ? rc
-                : rg_bayes_classify(j->b, &comments[c], &results[c], NULL, 0);
-        if (one == RG_OK)
-            put_result(out, items[c].id, &results[c], NULL, false);
-        else if (is_fatal(one) && j->fatal == RG_OK)
-            j->fatal = one;
-        else if (j->fatal == RG_OK)
-            share_bad_line(j, err, line_of[c], rg_strerror(one));
+        if (j->fatal == RG_OK) {
+            /* A batch that failed is retried comment by comment, so a
+             * comment the filter refuses is reported on its own line. */
+            int one = rc == RG_OK ? RG_OK
+                                  : rg_bayes_classify(j->b, &comments[c],
+                                                      &results[c], NULL, 0);
+            if (one == RG_OK)
+                put_result(out, items[c].id, &results[c], NULL, false);
+            else if (is_fatal(one))
+                j->fatal = one;
+            else
+                share_bad_line(j, err, line_of[c], rg_strerror(one));
+        }
         json_decref(items[c].root);
     }
 }
