@@ -377,7 +377,6 @@ int rg__memory_model_lookup(rg__memory_model *mm, const rg__token_set *ts,
 
 /* What bayes_apply does to one token, decided before anything changes. */
 struct change {
-    uint64_t hash;
     rg__counts counts; /* the new counts */
     bool had;          /* the model has the token now */
 };
@@ -407,8 +406,6 @@ int rg__memory_model_apply(rg__memory_model *mm, const rg__token_set *ts,
         if (!ch)
             return RG_ENOMEM;
     }
-    for (size_t i = 0; i < ts->count; i++)
-        ch[i].hash = rg__token_set_hash(ts, i);
 
     pthread_rwlock_wrlock(&mm->lock);
     rc = rg__totals_add(&mm->totals, totals, &t);
@@ -418,8 +415,10 @@ int rg__memory_model_apply(rg__memory_model *mm, const rg__token_set *ts,
         rg__counts old = {0, 0};
 
         if (i + RG__PREFETCH_AHEAD < ts->count)
-            rg__count_map_prefetch(m, ch[i + RG__PREFETCH_AHEAD].hash);
-        ch[i].had = rg__count_map_get(m, ch[i].hash, tok, len, &old);
+            rg__count_map_prefetch(
+                m, rg__token_set_hash(ts, i + RG__PREFETCH_AHEAD));
+        ch[i].had =
+            rg__count_map_get(m, rg__token_set_hash(ts, i), tok, len, &old);
         /* A count that fails its check keeps its old value here. */
         ch[i].counts = old;
         rc = rg__apply_error(
@@ -448,19 +447,22 @@ int rg__memory_model_apply(rg__memory_model *mm, const rg__token_set *ts,
         if (!ch[i].had)
             continue;
         if (is_zero(ch[i].counts))
-            rg__count_map_remove(m, ch[i].hash, tok, len);
+            rg__count_map_remove(m, rg__token_set_hash(ts, i), tok, len);
         else
-            rg__count_map_put(m, ch[i].hash, tok, len, ch[i].counts);
+            rg__count_map_put(m, rg__token_set_hash(ts, i), tok, len,
+                              ch[i].counts);
     }
     for (size_t i = 0; i < ts->count; i++) {
         size_t len;
         const char *tok = rg__token_set_get(ts, i, &len);
         if (i + RG__PREFETCH_AHEAD < ts->count &&
             !ch[i + RG__PREFETCH_AHEAD].had)
-            rg__count_map_prefetch(m, ch[i + RG__PREFETCH_AHEAD].hash);
+            rg__count_map_prefetch(
+                m, rg__token_set_hash(ts, i + RG__PREFETCH_AHEAD));
         /* Cannot fail: the room was reserved above. */
         if (!ch[i].had && !is_zero(ch[i].counts))
-            rg__count_map_put(m, ch[i].hash, tok, len, ch[i].counts);
+            rg__count_map_put(m, rg__token_set_hash(ts, i), tok, len,
+                              ch[i].counts);
     }
     mm->totals = t;
 out:

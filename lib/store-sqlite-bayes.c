@@ -438,7 +438,6 @@ out:
 /* What bayes_apply does to one token, decided before anything is written.
  */
 struct change {
-    uint64_t hash;
     rg__counts old, now;
 };
 
@@ -511,8 +510,7 @@ int rg__sqlite_model_apply(rg__sqlite_model *sm, const rg__token_set *ts,
         const char *tok = rg__token_set_get(ts, i, &len);
         struct change *c = &ch[i];
 
-        c->hash = rg__token_set_hash(ts, i);
-        if (counts_of(sm, c->hash, tok, len, &c->old) < 0) {
+        if (counts_of(sm, rg__token_set_hash(ts, i), tok, len, &c->old) < 0) {
             rc = RG_ESTORE;
             goto out;
         }
@@ -557,7 +555,7 @@ out:
         for (size_t i = 0; i < ts->count; i++) {
             size_t len;
             const char *tok = rg__token_set_get(ts, i, &len);
-            remember(sm, ch[i].hash, tok, len, ch[i].now);
+            remember(sm, rg__token_set_hash(ts, i), tok, len, ch[i].now);
         }
     } else if (rc == RG_ESTORE) {
         /* Whether a failed COMMIT wrote anything is not known for sure:
