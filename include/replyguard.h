@@ -472,6 +472,21 @@ RG_EXPORT RG_WARN_UNUSED int rg_bayes_classify_batch(rg_bayes *b,
  */
 RG_EXPORT RG_WARN_UNUSED int rg_bayes_optimize(rg_bayes *b);
 
+/*
+ * Reads the whole model into the handle now, rather than as lookups come:
+ * for a handle about to classify a batch, or a server that would rather
+ * pay at start than on its first requests. With sqlite:PATH, reads the
+ * model image when PATH names one (see rg_bayes_optimize()), else reads
+ * the token table into the handle's cache when it holds fewer than
+ * 1,048,576 tokens; a larger model without an image is read token by token as
+ * before. Either way the handle keeps what it read only while the file is
+ * unchanged: another handle's learning makes it read again. Failing to
+ * read the image or the table is no error (lookups work as before). With
+ * memory:, does nothing. Errors: RG_EINVAL, RG_ESTORE (the model cannot
+ * be read at all). Thread-safe.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_bayes_preload(rg_bayes *b);
+
 /* Model totals. Errors: RG_EINVAL, RG_ESTORE. */
 RG_EXPORT RG_WARN_UNUSED int rg_bayes_stats_get(rg_bayes *b,
                                                 rg_bayes_stats *out);

@@ -492,6 +492,13 @@ int rg_bayes_optimize(rg_bayes *b)
     return b->store->ops->bayes_optimize(b->store);
 }
 
+int rg_bayes_preload(rg_bayes *b)
+{
+    if (!b)
+        return RG_EINVAL;
+    return b->store->ops->bayes_preload(b->store);
+}
+
 int rg_bayes_stats_get(rg_bayes *b, rg_bayes_stats *out)
 {
     if (!b || !out)

@@ -168,5 +168,8 @@ int rg__sqlite_model_apply(rg__sqlite_model *sm, const rg__token_set *ts,
 int rg__sqlite_model_stats(rg__sqlite_model *sm, rg_bayes_stats *out);
 /* bayes_optimize: writes the model image next to the file. */
 int rg__sqlite_model_optimize(rg__sqlite_model *sm);
+/* bayes_preload: reads the model image, or else scans the token table
+ * into the cache when it fits. */
+int rg__sqlite_model_preload(rg__sqlite_model *sm);
 
 #endif

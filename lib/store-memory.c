@@ -215,6 +215,13 @@ static int memory_bayes_optimize(rg_store *s)
     return RG_OK;
 }
 
+/* Nor to read: the model is all in memory. */
+static int memory_bayes_preload(rg_store *s)
+{
+    (void)s;
+    return RG_OK;
+}
+
 static void memory_close(rg_store *s)
 {
     struct memory_store *m = (struct memory_store *)s;
@@ -232,6 +239,7 @@ static const struct rg_store_ops memory_ops = {
     .bayes_apply = memory_bayes_apply,
     .bayes_stats = memory_bayes_stats,
     .bayes_optimize = memory_bayes_optimize,
+    .bayes_preload = memory_bayes_preload,
     .close = memory_close,
 };
 

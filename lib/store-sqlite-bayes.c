@@ -649,6 +649,24 @@ out:
     return rc;
 }
 
+int rg__sqlite_model_preload(rg__sqlite_model *sm)
+{
+    if (!run(sm->begin))
+        return RG_ESTORE;
+    bool ok = sync_version(sm) && read_totals(sm);
+    /* As a lookup that misses every token would: the image if the file
+     * has a current one, else a scan if the cache can hold the model. A
+     * failure of either leaves lookups as they were, so it is no error. */
+    if (ok && !sm->complete && !sm->image && sm->tokens > 0 &&
+        !(!sm->image_tried && load_image(sm)) && sm->tokens < CACHE_MAX)
+        scan_all(sm);
+    if (!end_txn(sm, ok) || !ok) {
+        forget(sm);
+        return RG_ESTORE;
+    }
+    return RG_OK;
+}
+
 int rg__sqlite_model_stats(rg__sqlite_model *sm, rg_bayes_stats *out)
 {
     bool ok;

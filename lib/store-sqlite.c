@@ -333,6 +333,16 @@ static int sqlite_bayes_optimize(rg_store *s)
     return rc;
 }
 
+static int sqlite_bayes_preload(rg_store *s)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+
+    pthread_mutex_lock(&q->lock);
+    int rc = rg__sqlite_model_preload(q->model);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
 static void sqlite_close(rg_store *s)
 {
     struct sqlite_store *q = (struct sqlite_store *)s;
@@ -352,6 +362,7 @@ static const struct rg_store_ops sqlite_ops = {
     .bayes_apply = sqlite_bayes_apply,
     .bayes_stats = sqlite_bayes_stats,
     .bayes_optimize = sqlite_bayes_optimize,
+    .bayes_preload = sqlite_bayes_preload,
     .close = sqlite_close,
 };
 

@@ -73,7 +73,11 @@ struct rg_store_ops {
      * handles (sqlite: writes a model image), or does nothing. Errors:
      * RG_ESTORE, RG_ENOMEM, RG_EFULL (too large for an image).
      *
-     * All four are thread-safe; several processes may share a sqlite:
+     * bayes_preload: reads the whole model into the handle now, where it
+     * can (sqlite: its image, or a scan into the cache), or does nothing.
+     * Not reading it is no error. Errors: RG_ESTORE.
+     *
+     * All of them are thread-safe; several processes may share a sqlite:
      * model, and each sees the others' training (caches notice changes).
      */
     int (*bayes_lookup)(rg_store *s, const rg__token_set *ts,
@@ -82,6 +86,7 @@ struct rg_store_ops {
                        const rg__delta *delta, rg__totals_delta totals);
     int (*bayes_stats)(rg_store *s, rg_bayes_stats *out);
     int (*bayes_optimize)(rg_store *s);
+    int (*bayes_preload)(rg_store *s);
 
     /* Frees the backend. */
     void (*close)(rg_store *s);

@@ -872,6 +872,102 @@ START_TEST(damaged_model_gets_no_image)
 }
 END_TEST
 
+/* A model of some 6,000 tokens, with its image: too large for one comment
+ * to make a fresh handle read it whole. The comment to score is *probe. */
+static void large_trained_file(const char *path, rg_comment *probe)
+{
+    enum { N = 300, WORDS = 20 };
+    static char bodies[N][WORDS * 8];
+    static rg_comment cs[N];
+    static rg_class classes[N];
+    char url[700];
+
+    trained_file(path); /* a fresh file with an image, replaced below */
+    for (int i = 0; i < N; i++) {
+        size_t at = 0;
+        for (int w = 0; w < WORDS; w++)
+            at += (size_t)snprintf(bodies[i] + at, sizeof bodies[i] - at,
+                                   "w%dx%d ", i, w);
+        cs[i] = comment(bodies[i]);
+        classes[i] = i % 2 ? RG_CLASS_SPAM : RG_CLASS_HAM;
+    }
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    rg_bayes *b = open_model(url);
+    ck_assert_int_eq(rg_bayes_learn_batch(b, cs, classes, N, 0), RG_OK);
+    ck_assert_int_eq(rg_bayes_optimize(b), RG_OK);
+    rg_bayes_stats st;
+    ck_assert_int_eq(rg_bayes_stats_get(b, &st), RG_OK);
+    ck_assert_uint_ge(st.tokens, 6000);
+    rg_bayes_close(b);
+    *probe = cs[0];
+}
+
+/* rg_bayes_preload() reads the image at once. The counts are then changed
+ * in the table alone (the image still named): a fresh handle scoring one
+ * comment queries the table and sees the change; a preloaded one answers
+ * from the image and does not. */
+START_TEST(preload_reads_the_image)
+{
+    char path[600], url[700];
+    rg_comment probe;
+    rg_bayes_result before, lazy, preloaded;
+    image_path(path, sizeof path);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    large_trained_file(path, &probe);
+
+    rg_bayes *b = open_model(url);
+    ck_assert_int_eq(rg_bayes_classify(b, &probe, &before, NULL, 0), RG_OK);
+    rg_bayes_close(b);
+    rg_test_sql_exec(path, "UPDATE bayes_tokens SET spam = spam + 50");
+
+    b = open_model(url);
+    ck_assert_int_eq(rg_bayes_classify(b, &probe, &lazy, NULL, 0), RG_OK);
+    rg_bayes_close(b);
+    ck_assert(lazy.spamicity > before.spamicity);
+
+    b = open_model(url);
+    ck_assert_int_eq(rg_bayes_preload(b), RG_OK);
+    ck_assert_int_eq(rg_bayes_preload(b), RG_OK); /* twice is once */
+    ck_assert_int_eq(rg_bayes_classify(b, &probe, &preloaded, NULL, 0), RG_OK);
+    ck_assert(preloaded.spamicity == before.spamicity);
+
+    /* Learning through the handle drops what it read: its scores follow
+     * the tables again. */
+    rg_comment c = comment(ham_bodies[0]);
+    ck_assert_int_eq(rg_bayes_learn(b, &c, RG_CLASS_HAM), RG_OK);
+    ck_assert_int_eq(rg_bayes_classify(b, &probe, &preloaded, NULL, 0), RG_OK);
+    ck_assert(preloaded.spamicity > before.spamicity);
+    rg_bayes_close(b);
+}
+END_TEST
+
+/* Without an image, preloading reads the table: scores as without it. A
+ * model that cannot be read at all is RG_ESTORE. */
+START_TEST(preload_without_image)
+{
+    static rg_bayes_result want[MANY], got[MANY];
+    static char bodies[MANY][160];
+    static rg_comment cs[MANY];
+    char path[600], url[700];
+    image_path(path, sizeof path);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    trained_file(path);
+    rg_test_sql_exec(path, "DELETE FROM bayes_image");
+    fresh_scores(path, want);
+
+    many_comments(bodies, cs, NULL);
+    rg_bayes *b = open_model(url);
+    ck_assert_int_eq(rg_bayes_preload(b), RG_OK);
+    for (int i = 0; i < MANY; i++)
+        ck_assert_int_eq(rg_bayes_classify(b, &cs[i], &got[i], NULL, 0), RG_OK);
+    ck_assert(same_scores(want, got));
+
+    rg_test_sql_exec(path, "DROP TABLE bayes_totals");
+    ck_assert_int_eq(rg_bayes_preload(b), RG_ESTORE);
+    rg_bayes_close(b);
+}
+END_TEST
+
 START_TEST(unwritable_image)
 {
     static rg_bayes_result want[MANY], got[MANY];
@@ -923,10 +1019,13 @@ END_TEST
 START_TEST(optimize_errors)
 {
     ck_assert_int_eq(rg_bayes_optimize(NULL), RG_EINVAL);
+    ck_assert_int_eq(rg_bayes_preload(NULL), RG_EINVAL);
     rg_bayes *b = open_model("memory:");
     ck_assert_int_eq(rg_bayes_optimize(b), RG_OK);
+    ck_assert_int_eq(rg_bayes_preload(b), RG_OK);
     train(b);
     ck_assert_int_eq(rg_bayes_optimize(b), RG_OK);
+    ck_assert_int_eq(rg_bayes_preload(b), RG_OK);
     ck_assert(score(b, spam_bodies[0]) > 0.5);
     rg_bayes_close(b);
 }
@@ -958,6 +1057,8 @@ Suite *bayes_suite(void)
     tcase_add_test(tc, learning_drops_the_image);
     tcase_add_test(tc, damaged_image_is_ignored);
     tcase_add_test(tc, unwritable_image);
+    tcase_add_test(tc, preload_reads_the_image);
+    tcase_add_test(tc, preload_without_image);
     tcase_add_test(tc, damaged_model_gets_no_image);
 #endif
     suite_add_tcase(s, tc);

@@ -338,6 +338,29 @@ for i in 1 2 200 399; do
         fail "long input: line $i scores differently alone"
 done
 
+# On one CPU there are no scoring threads: the same output.
+if command -v taskset >/dev/null; then
+    rc=0
+    taskset -c 0 "$cc" classify --db "$db" "$many" >"$tmp/one-cpu.out" \
+        2>/dev/null || rc=$?
+    [[ $rc -eq 65 ]] || fail "long input on one CPU: exit $rc, wanted 65"
+    cmp -s "$tmp/one-cpu.out" "$tmp/many.out" ||
+        fail "long input on one CPU scores differently"
+fi
+
+# A long file is parsed while the model opens; a model that then fails
+# is the one error reported: no bad line, no result.
+cp "$db_file" "$tmp/broken.sqlite"
+sqlite3 "$tmp/broken.sqlite" 'DROP TABLE bayes_totals' 2>/dev/null ||
+    python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("DROP TABLE bayes_totals")
+c.commit()' "$tmp/broken.sqlite"
+run classify --db "sqlite:$tmp/broken.sqlite" "$many"
+expect 74 "classify of a long input with a broken model"
+[[ -z $out ]] || fail "broken model: output '$out'"
+[[ $(wc -l <"$tmp/err") -eq 1 && $err == *"broken.sqlite"* ]] ||
+    fail "broken model: stderr '$err'"
+
 run train --db "sqlite:$tmp/bad-model.sqlite" --spam "$bad"
 expect 65 "train with bad lines"
 check_bad_lines "train"

@@ -545,17 +545,15 @@ static int model_error(const char *url, int rc)
 }
 
 /*
- * Resolves the model URL and opens the input and the model, in the order
- * that reports a usage error before touching any file and a missing input
- * before creating a model. A memory: model is refused: it would be gone
- * when captcha-check exits, so training it is lost work and classifying
- * with it scores everything 0.5. When `must_exist`, a sqlite: file that
- * does not exist yet is refused too, rather than created empty. `threads`
- * is the handle's rg_bayes_config.threads.
+ * Resolves the model URL and opens the input, in the order that reports a
+ * usage error before touching any file. A memory: model is refused: it
+ * would be gone when captcha-check exits, so training it is lost work and
+ * classifying with it scores everything 0.5. When `must_exist`, a sqlite:
+ * file that does not exist yet is refused too, rather than created empty
+ * later by open_model().
  */
-static int open_all(const cli_verb *self, const char *db, const char *path,
-                    bool must_exist, uint32_t threads, reader *r,
-                    uint64_t *size, char **url, rg_bayes **b)
+static int open_input(const cli_verb *self, const char *db, const char *path,
+                      bool must_exist, reader *r, uint64_t *size, char **url)
 {
     const char *given = db;
     if (!given) {
@@ -582,13 +580,19 @@ static int open_all(const cli_verb *self, const char *db, const char *path,
             return CLI_EX_IOERR;
         }
     }
+    return CLI_EX_OK;
+}
 
+/* Opens the model; `threads` is the handle's rg_bayes_config.threads.
+ * Returns CLI_EX_OK, or the exit status after reporting the error. */
+static int open_model(const char *url, uint32_t threads, rg_bayes **b)
+{
     rg_bayes_config cfg;
     rg_bayes_config_init(&cfg);
     cfg.threads = threads;
-    int rc = rg_bayes_open(b, *url, &cfg);
+    int rc = rg_bayes_open(b, url, &cfg);
     if (rc != RG_OK)
-        return model_error(*url, rc);
+        return model_error(url, rc);
     return CLI_EX_OK;
 }
 
@@ -763,7 +767,9 @@ static int run_train(const cli_verb *self, int argc, char **argv)
     rg_bayes *b = NULL;
     progress prog;
     training t = {0};
-    int ex = open_all(self, db, path, false, 0, &r, &size, &url, &b);
+    int ex = open_input(self, db, path, false, &r, &size, &url);
+    if (ex == CLI_EX_OK)
+        ex = open_model(url, 0, &b);
     if (ex == CLI_EX_USAGE)
         return ex;
     if (ex != CLI_EX_OK)
@@ -983,93 +989,102 @@ static bool pending_add(pending *pd, const reader *r)
     return true;
 }
 
-/* One chunk of a batch: lines [first, first + n). */
+/* One chunk of a batch: lines [first, first + n), parsed into comments
+ * first, then scored. */
 typedef struct share_job {
     rg_bayes *b;
     const char *name; /* of the input, for messages */
     const pending *pd;
     size_t first, n;
-    char *out, *err; /* what it has for stdout and stderr */
+    parsed *items;             /* [n]: the good lines, parsed */
+    rg_comment *comments;      /* [n]: their comments */
+    size_t *line_of;           /* [n]: the batch index of each */
+    size_t good;               /* comments parsed */
+    FILE *out, *err;           /* memory streams over what follows */
+    char *out_text, *err_text; /* for stdout and stderr */
     size_t out_len, err_len;
     uint64_t bad;
     int fatal; /* RG_OK, or the error that ends the command */
 } share_job;
 
-static void share_bad_line(share_job *j, FILE *err, size_t i, const char *why)
+static void share_bad_line(share_job *j, size_t i, const char *why)
 {
-    cli_error_to(err, "%s:%" PRIu64 ": %s", j->name, j->pd->lineno[i], why);
+    cli_error_to(j->err, "%s:%" PRIu64 ": %s", j->name, j->pd->lineno[i], why);
     j->bad++;
 }
 
-/* Parses, scores and prints a share, into its buffers. */
-static void score_lines(share_job *j, FILE *out, FILE *err, parsed *items,
-                        rg_comment *comments, rg_bayes_result *results,
-                        size_t *line_of)
+/* Parses a chunk's lines into comments, reporting the bad ones. */
+static void parse_share(share_job *j)
 {
     const pending *pd = j->pd;
-    size_t k = 0;
 
+    j->out = open_memstream(&j->out_text, &j->out_len);
+    j->err = open_memstream(&j->err_text, &j->err_len);
+    j->items = malloc(j->n * sizeof *j->items);
+    j->comments = malloc(j->n * sizeof *j->comments);
+    j->line_of = malloc(j->n * sizeof *j->line_of);
+    if (!j->out || !j->err || !j->items || !j->comments || !j->line_of) {
+        j->fatal = RG_ENOMEM;
+        return;
+    }
     for (size_t i = j->first; i < j->first + j->n; i++) {
         char why[256];
         int got = 0;
         if (pd->start[i] == SIZE_MAX)
             snprintf(why, sizeof why, "longer than 1 MiB");
         else
-            got = parse_comment(pd->text + pd->start[i], pd->len[i], &items[k],
-                                why, sizeof why);
+            got = parse_comment(pd->text + pd->start[i], pd->len[i],
+                                &j->items[j->good], why, sizeof why);
         if (got < 0) {
             j->fatal = RG_ENOMEM;
-            break;
+            return;
         }
         if (got == 0) {
-            share_bad_line(j, err, i, why);
+            share_bad_line(j, i, why);
             continue;
         }
-        comments[k] = items[k].c;
-        line_of[k++] = i;
-    }
-    int rc = j->fatal == RG_OK
-                 ? rg_bayes_classify_batch(j->b, comments, k, results)
-                 : j->fatal;
-    for (size_t c = 0; c < k; c++) {
-        if (j->fatal == RG_OK) {
-            /* A batch that failed is retried comment by comment, so a
-             * comment the filter refuses is reported on its own line. */
-            int one = rc == RG_OK ? RG_OK
-                                  : rg_bayes_classify(j->b, &comments[c],
-                                                      &results[c], NULL, 0);
-            if (one == RG_OK)
-                put_result(out, items[c].id, &results[c], NULL, false);
-            else if (is_fatal(one))
-                j->fatal = one;
-            else
-                share_bad_line(j, err, line_of[c], rg_strerror(one));
-        }
-        json_decref(items[c].root);
+        j->comments[j->good] = j->items[j->good].c;
+        j->line_of[j->good++] = i;
     }
 }
 
-static void *score_share(void *arg)
+/* Scores a parsed chunk and prints its results. */
+static void score_share(share_job *j)
 {
-    share_job *j = arg;
-    FILE *out = open_memstream(&j->out, &j->out_len);
-    FILE *err = open_memstream(&j->err, &j->err_len);
-    parsed *items = malloc((j->n + 1) * sizeof *items);
-    rg_comment *comments = malloc((j->n + 1) * sizeof *comments);
-    rg_bayes_result *results = malloc((j->n + 1) * sizeof *results);
-    size_t *line_of = malloc((j->n + 1) * sizeof *line_of);
-
-    if (out && err && items && comments && results && line_of)
-        score_lines(j, out, err, items, comments, results, line_of);
-    else
+    rg_bayes_result *results = malloc((j->good + 1) * sizeof *results);
+    if (!results)
         j->fatal = RG_ENOMEM;
-    if ((out && fclose(out) != 0) || (err && fclose(err) != 0) || !out || !err)
-        j->fatal = RG_ENOMEM;
-    free(items);
-    free(comments);
+    int rc = j->fatal == RG_OK
+                 ? rg_bayes_classify_batch(j->b, j->comments, j->good, results)
+                 : j->fatal;
+    for (size_t c = 0; c < j->good && j->fatal == RG_OK; c++) {
+        /* A batch that failed is retried comment by comment, so a
+         * comment the filter refuses is reported on its own line. */
+        int one = rc == RG_OK ? RG_OK
+                              : rg_bayes_classify(j->b, &j->comments[c],
+                                                  &results[c], NULL, 0);
+        if (one == RG_OK)
+            put_result(j->out, j->items[c].id, &results[c], NULL, false);
+        else if (is_fatal(one))
+            j->fatal = one;
+        else
+            share_bad_line(j, j->line_of[c], rg_strerror(one));
+    }
     free(results);
-    free(line_of);
-    return NULL;
+}
+
+/* Closes the chunk's streams, so their text is complete, and lets go of
+ * its comments. */
+static void share_finish(share_job *j)
+{
+    if ((j->out && fclose(j->out) != 0) || (j->err && fclose(j->err) != 0) ||
+        !j->out || !j->err)
+        j->fatal = RG_ENOMEM;
+    for (size_t c = 0; c < j->good; c++)
+        json_decref(j->items[c].root);
+    free(j->items);
+    free(j->comments);
+    free(j->line_of);
 }
 
 /* The lines of a batch, cut into chunks that threads claim one by one,
@@ -1080,20 +1095,32 @@ typedef struct flush_work {
     atomic_size_t next; /* the first chunk no thread has claimed */
 } flush_work;
 
-static void score_chunks(void *arg)
+static void parse_chunks(void *arg)
 {
     flush_work *fw = arg;
     size_t c;
 
     while ((c = atomic_fetch_add(&fw->next, 1)) < fw->nchunks)
-        score_share(&fw->chunks[c]);
+        parse_share(&fw->chunks[c]);
+}
+
+static void score_chunks(void *arg)
+{
+    flush_work *fw = arg;
+    size_t c;
+
+    while ((c = atomic_fetch_add(&fw->next, 1)) < fw->nchunks) {
+        share_job *j = &fw->chunks[c];
+        if (j->b && j->fatal == RG_OK)
+            score_share(j);
+        share_finish(j);
+    }
 }
 
 /* Workers to help this thread: one per other CPU, within the bound. */
 static size_t classify_workers(void)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t n = cpus < 1 ? 1 : (size_t)cpus;
+    size_t n = cli_pool_cpus();
     if (n > CLASSIFY_THREADS_MAX)
         n = CLASSIFY_THREADS_MAX;
     return n - 1;
@@ -1120,70 +1147,112 @@ static void scorers_stop(scorers *sc)
     sc->started = false;
 }
 
-/*
- * Scores and prints the pending lines, in order. Returns CLI_EX_OK or the
- * exit status of a fatal error.
- */
-static int pending_flush(rg_bayes *b, const char *url, const reader *r,
-                         pending *pd, uint64_t *bad, scorers *sc)
-{
-    share_job chunks[(CLASSIFY_BATCH + CHUNK_LINES - 1) / CHUNK_LINES];
-    flush_work fw = {.chunks = chunks,
-                     .nchunks = (pd->n + CHUNK_LINES - 1) / CHUNK_LINES};
-    int ex = CLI_EX_OK;
-
-    atomic_init(&fw.next, 0);
-    for (size_t c = 0; c < fw.nchunks; c++) {
-        size_t first = c * CHUNK_LINES;
-        chunks[c] = (share_job){.b = b,
-                                .name = r->name,
-                                .pd = pd,
-                                .first = first,
-                                .n = pd->n - first < CHUNK_LINES ? pd->n - first
-                                                                 : CHUNK_LINES};
-    }
-    if (pd->n >= LINES_PER_THREAD_MIN) {
-        scorers_start(sc);
-        cli_pool_run(&sc->pool, score_chunks, &fw);
-    } else {
-        score_chunks(&fw);
-    }
-    for (size_t c = 0; c < fw.nchunks; c++) {
-        share_job *j = &chunks[c];
-        if (ex == CLI_EX_OK) {
-            if (j->err_len)
-                fwrite(j->err, 1, j->err_len, stderr);
-            if (j->out_len)
-                fwrite(j->out, 1, j->out_len, stdout);
-            *bad += j->bad;
-            if (j->fatal != RG_OK)
-                ex = model_error(url, j->fatal);
-        }
-        free(j->out);
-        free(j->err);
-    }
-    pd->n = 0;
-    pd->text_len = 0;
-    return ex;
-}
-
-/* What a pending batch needs to be scored from inside the reader. */
+/* A classify run: the model (opened late, see classify_loop()), the
+ * input and the lines read but not yet answered. */
 typedef struct classify_ctx {
-    rg_bayes *b;
+    rg_bayes *b; /* NULL until open_model() */
     const char *url;
     reader *r;
     pending *pd;
     uint64_t *bad;
     scorers *sc;
-    int ex; /* the first fatal exit status, or CLI_EX_OK */
+    bool open_late; /* the model is opened while the first batch parses */
+    bool preloaded; /* rg_bayes_preload() was called */
+    int ex;         /* the first fatal exit status, or CLI_EX_OK */
 } classify_ctx;
 
-/* The reader is about to wait for input: answer what was read so far. */
+/* Opens the model unless it is open; false after an error (cx->ex set). */
+static bool model_ready(classify_ctx *cx)
+{
+    if (!cx->b && cx->ex == CLI_EX_OK)
+        cx->ex = open_model(cx->url, 1, &cx->b);
+    return cx->ex == CLI_EX_OK;
+}
+
+/* Opens the model and reads it whole, for a batch worth it. */
+static void model_preload(classify_ctx *cx)
+{
+    if (!model_ready(cx) || cx->preloaded)
+        return;
+    int rc = rg_bayes_preload(cx->b);
+    if (rc != RG_OK)
+        cx->ex = model_error(cx->url, rc);
+    cx->preloaded = true;
+}
+
+/*
+ * Scores and prints the pending lines, in order: first every chunk is
+ * parsed (JSON parsing costs as much as scoring), then every chunk is
+ * scored, each phase on the threads when there are enough lines. The
+ * first such batch is parsed while this thread opens the model (if it is
+ * not open yet) and reads it whole, which the scoring threads would
+ * otherwise wait for.
+ * Sets cx->ex to the exit status of a fatal error.
+ */
+static void pending_flush(classify_ctx *cx)
+{
+    pending *pd = cx->pd;
+    share_job chunks[(CLASSIFY_BATCH + CHUNK_LINES - 1) / CHUNK_LINES];
+    flush_work fw = {.chunks = chunks,
+                     .nchunks = (pd->n + CHUNK_LINES - 1) / CHUNK_LINES};
+    bool threads = pd->n >= LINES_PER_THREAD_MIN;
+
+    for (size_t c = 0; c < fw.nchunks; c++) {
+        size_t first = c * CHUNK_LINES;
+        chunks[c] = (share_job){.name = cx->r->name,
+                                .pd = pd,
+                                .first = first,
+                                .n = pd->n - first < CHUNK_LINES ? pd->n - first
+                                                                 : CHUNK_LINES};
+    }
+    atomic_init(&fw.next, 0);
+    if (threads) {
+        scorers_start(cx->sc);
+        cli_pool_begin(&cx->sc->pool, parse_chunks, &fw);
+        model_preload(cx);
+        cli_pool_join(&cx->sc->pool);
+    } else {
+        model_ready(cx);
+        parse_chunks(&fw);
+    }
+
+    /* Without a model (cx->ex says why) the chunks are only let go of. */
+    for (size_t c = 0; c < fw.nchunks; c++)
+        chunks[c].b = cx->b;
+    atomic_store(&fw.next, 0);
+    if (threads)
+        cli_pool_run(&cx->sc->pool, score_chunks, &fw);
+    else
+        score_chunks(&fw);
+
+    for (size_t c = 0; c < fw.nchunks; c++) {
+        share_job *j = &chunks[c];
+        if (cx->ex == CLI_EX_OK) {
+            if (j->err_len)
+                fwrite(j->err_text, 1, j->err_len, stderr);
+            if (j->out_len)
+                fwrite(j->out_text, 1, j->out_len, stdout);
+            *cx->bad += j->bad;
+            if (j->fatal != RG_OK)
+                cx->ex = model_error(cx->url, j->fatal);
+        }
+        free(j->out_text);
+        free(j->err_text);
+    }
+    pd->n = 0;
+    pd->text_len = 0;
+}
+
+/* The reader is about to wait for input: answer what was read so far. A
+ * model not opened late is opened now, before the first wait, so that an
+ * error in it is reported before anything is typed. */
 static void flush_before_read(void *arg)
 {
     classify_ctx *cx = arg;
+    if (!cx->open_late && !model_ready(cx))
+        return;
     if (cx->pd->n > 0 && cx->ex == CLI_EX_OK)
-        cx->ex = pending_flush(cx->b, cx->url, cx->r, cx->pd, cx->bad, cx->sc);
+        pending_flush(cx);
 }
 
 /* Scores each comment alone, for its clues. */
@@ -1221,20 +1290,28 @@ static int explain_loop(rg_bayes *b, const char *url, reader *r, uint64_t *bad)
  * model image instead of a query per token), but never wait for a batch to
  * fill: the batch is scored before the reader waits for more input, so a
  * program that writes one line and waits still gets its answer at once.
- * With --explain every comment is scored alone, for its clues.
+ *
+ * With `open_late` (a file big enough for the threads) the model is
+ * opened only once the first batch is read, while the threads parse it;
+ * a file never makes the reader wait, so nobody waits for an answer in
+ * the meantime. *b is the model once open (or NULL), for the caller to
+ * close.
  */
-static int classify_loop(rg_bayes *b, const char *url, reader *r, bool explain,
-                         uint64_t *bad, scorers *sc)
+static int classify_loop(rg_bayes **b, const char *url, reader *r,
+                         bool open_late, uint64_t *bad, scorers *sc)
 {
-    if (explain)
-        return explain_loop(b, url, r, bad);
-
     pending *pd = calloc(1, sizeof *pd);
     if (!pd) {
         cli_error("out of memory");
         return CLI_EX_SOFTWARE;
     }
-    classify_ctx cx = {b, url, r, pd, bad, sc, CLI_EX_OK};
+    classify_ctx cx = {.url = url,
+                       .r = r,
+                       .pd = pd,
+                       .bad = bad,
+                       .sc = sc,
+                       .open_late = open_late,
+                       .ex = CLI_EX_OK};
     int rc, ex = CLI_EX_OK;
 
     r->before_read = flush_before_read;
@@ -1252,9 +1329,12 @@ static int classify_loop(rg_bayes *b, const char *url, reader *r, bool explain,
     if (cx.ex == CLI_EX_OK && rc < 0)
         ex = read_error(r, rc);
     flush_before_read(&cx);
+    /* An empty input still needs a model that opens. */
+    model_ready(&cx);
     r->before_read = NULL;
     free(pd->text);
     free(pd);
+    *b = cx.b;
     if (cx.ex != CLI_EX_OK)
         return cx.ex;
     if (ferror(stdout))
@@ -1312,13 +1392,20 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
     scorers sc = {.started = false};
     /* An input big enough for the scoring threads gets them now, so that
      * they are awake when the first batch is read. */
-    if (!explain && input_bytes(path) >= SCORERS_EARLY_BYTES)
+    bool early = !explain && input_bytes(path) >= SCORERS_EARLY_BYTES;
+    if (early)
         scorers_start(&sc);
-    /* Classifying splits its batches across threads itself. */
-    int ex = open_all(self, db, path, true, 1, &r, &size, &url, &b);
+    int ex = open_input(self, db, path, true, &r, &size, &url);
     if (ex == CLI_EX_OK) {
         r.flush_stdout = true;
-        ex = classify_loop(b, url, &r, explain, &bad, &sc);
+        /* Classifying splits its batches across threads itself. */
+        if (explain) {
+            ex = open_model(url, 1, &b);
+            if (ex == CLI_EX_OK)
+                ex = explain_loop(b, url, &r, &bad);
+        } else {
+            ex = classify_loop(&b, url, &r, early, &bad, &sc);
+        }
     }
     scorers_stop(&sc);
     if (ex == CLI_EX_USAGE)

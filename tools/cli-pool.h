@@ -35,13 +35,24 @@ typedef struct cli_pool {
     pthread_t tid[CLI_POOL_MAX];
 } cli_pool;
 
+/* The CPUs this process may run on (its affinity set). */
+size_t cli_pool_cpus(void);
+
 /* Starts up to `workers` threads (fewer if some cannot start; none is
- * fine). */
+ * fine). The calling thread stays on the CPU it is on from now on, and
+ * each worker gets one of the others (see place_workers()). */
 void cli_pool_start(cli_pool *p, size_t workers);
 
 /* Runs job(arg) here and on the workers that wake in time; returns when
  * every thread that ran it has returned. Not reentrant. */
 void cli_pool_run(cli_pool *p, void (*job)(void *arg), void *arg);
+
+/* cli_pool_run() in two halves, so the caller can do something else while
+ * the workers start on the job: cli_pool_begin() hands it to the workers,
+ * cli_pool_join() runs it here too and waits as cli_pool_run() does. Every
+ * begin is followed by one join before the next begin. */
+void cli_pool_begin(cli_pool *p, void (*job)(void *arg), void *arg);
+void cli_pool_join(cli_pool *p);
 
 /* Stops and joins the workers. */
 void cli_pool_stop(cli_pool *p);
