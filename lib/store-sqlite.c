@@ -4,7 +4,11 @@
  * process per verification) and across restarts.
  *
  * - WAL mode, so readers never block the writer and each spend is one
- *   short write transaction.
+ *   short write transaction. The WAL is persistent (PATH-wal and
+ *   PATH-shm stay when the last connection closes) and cut to nothing
+ *   after each checkpoint (journal_size_limit=0, so the next opener has
+ *   no old frames to read): creating both files on every open and
+ *   deleting them on every close took a tenth of a short CLI run.
  * - synchronous=NORMAL, not FULL. In WAL mode NORMAL loses nothing when a
  *   process crashes and never corrupts the file; only an OS crash or power
  *   cut can roll back the last few commits. For a replay guard that means
@@ -380,14 +384,18 @@ static bool open_db(struct sqlite_store *q, const char *path)
         return false;
     /* Refuse the schema tricks that could corrupt the file. */
     sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    int persist_wal = 1;
+    sqlite3_file_control(q->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+                         &persist_wal);
     if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
         return false;
     /* The first statement that reads the file: a file that is not a
      * database fails here, before anything is written to it. */
     if (!set_wal(q->db))
         return false;
-    if (sqlite3_exec(q->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_exec(q->db,
+                     "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=0",
+                     NULL, NULL, NULL) != SQLITE_OK)
         return false;
     if (!setup_schema(q->db))
         return false;

@@ -1750,6 +1750,10 @@ START_TEST(sqlite_file_mode)
     ck_assert_int_eq(stat(scratch_path(wal, "s.db-wal"), &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0600);
     rg_store_close(s);
+    /* The WAL stays, for the next handle, emptied into the file. */
+    ck_assert_int_eq(stat(wal, &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"), 1);
 }
 END_TEST
 

@@ -939,10 +939,10 @@ static void put_result(FILE *fp, const json_t *id, const rg_bayes_result *res,
 }
 
 /*
- * Classifying reads lines into a batch and scores the batch in chunks of
- * 32 lines on threads of its own, each chunk parsed (JSON parsing costs as
- * much as scoring) and scored in one rg_bayes_classify_batch() into
- * buffers that are then written out in input order.
+ * Classifying reads lines into a batch, parses the batch in chunks of 32
+ * lines on threads of its own (JSON parsing costs as much as scoring),
+ * then scores each chunk in one rg_bayes_classify_batch() into buffers
+ * that are then written out in input order.
  */
 #define CLASSIFY_BATCH       1024
 #define CHUNK_LINES          32
