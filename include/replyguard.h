@@ -9,8 +9,8 @@
  *   failure. rg_strerror() describes a code, rg_err_name() names it.
  * - The caller owns every string and buffer it passes in; the library copies
  *   what it keeps. Output buffers are allocated by the caller.
- * - Handles (rg_guard, rg_store) are opaque, created by *_new / *_open and
- *   released by *_free / *_close; releasing NULL is a no-op.
+ * - Handles (rg_guard, rg_store, rg_bayes, rg_limiter) are opaque, created by
+ * *_new / *_open and released by *_free / *_close; releasing NULL is a no-op.
  * - Call rg_init() once before anything else (it is idempotent and
  *   thread-safe; rg_guard_new() and rg_store_open() call it for you).
  * - Every handle is safe to use from many threads at once.
@@ -69,7 +69,8 @@ extern "C" {
     XX(ENOSUPPORT, -12, "this build of replyguard lacks that feature")         \
     XX(ETOOBIG, -13, "output does not fit in the buffer")                      \
     XX(EPERM, -14, "permission denied")                                        \
-    XX(ENOTLEARNED, -15, "unlearning a comment that was never learned")
+    XX(ENOTLEARNED, -15, "unlearning a comment that was never learned")        \
+    XX(EADDRESS, -16, "not an IPv4 or IPv6 address")
 
 typedef enum rg_error {
     RG_OK = 0,
@@ -147,8 +148,8 @@ typedef struct rg_config {
 typedef struct rg_challenge {
     char question[RG_QUESTION_MAX]; /* shown: "nine + ten =" */
     char token[RG_TOKEN_MAX];       /* base64url, for a hidden form field */
-    char spoken[RG_QUESTION_MAX];   /* for screen readers (aria-label):
-                                       "nine plus ten equals" */
+    char spoken[RG_QUESTION_MAX];   /* the question as it is said, for
+                                       speech: "nine plus ten equals" */
     char locale[RG_LOCALE_MAX];     /* the locale the question is in */
     uint64_t issued_at;             /* Unix seconds */
     uint64_t expires_at;            /* Unix seconds */
@@ -496,6 +497,281 @@ RG_EXPORT const char *rg_bayes_verdict_name(rg_bayes_verdict v);
 
 /* Closes the filter and its store. NULL is a no-op. */
 RG_EXPORT void rg_bayes_close(rg_bayes *b);
+
+/*
+ * ---- Rate limiter: GCRA, one 64-bit arrival time per key. ----
+ *
+ * The generic cell rate algorithm with the semantics of redis-cell's
+ * CL.THROTTLE: a key that has rested may take burst + 1 at once, then
+ * rate_per_s a second; each take of `cost` either fits and is charged, or
+ * is refused and charges nothing. docs/limit.md has the maths, the stores
+ * and what they keep.
+ */
+
+/* The outcome of one rg_limiter_take(). */
+typedef struct rg_limit_result {
+    int allowed;             /* 1: go ahead (the cost was charged); 0:
+                                limited (nothing was charged) */
+    uint32_t limit;          /* burst + 1: the most a rested key allows */
+    uint32_t remaining;      /* takes of cost 1 that would fit right now */
+    uint64_t retry_after_ms; /* limited: when the same take would fit;
+                                UINT64_MAX when it never can (cost above
+                                limit); 0 when allowed */
+    uint64_t reset_after_ms; /* until the key has fully rested */
+} rg_limit_result;
+
+/* A limiter's settings; rg_limiter_config_init() gives the defaults. */
+typedef struct rg_limiter_config {
+    size_t size;       /* sizeof(rg_limiter_config) */
+    double rate_per_s; /* sustained rate, default 1/60 (one a minute);
+                          from 1e-6 to 1e9 */
+    uint32_t burst;    /* default 4 (so 5 at once); at most 1000000 */
+    size_t capacity;   /* memory: keys held, default 100000; 16 to
+                          100000000. "memory:?capacity=N" overrides it
+                          (N below 16 counts as 16). Ignored by other
+                          stores. */
+    const char *store; /* "memory:" (default) or "sqlite:PATH" */
+    const char *name;  /* namespace: limiters with different names share
+                          a store without sharing keys; default "" */
+    uint64_t (*clock_ns)(void *arg); /* nanoseconds; NULL: the monotonic
+                                        clock (memory:) or real time
+                                        (sqlite:, shared by processes) */
+    void *clock_arg;
+} rg_limiter_config;
+
+typedef struct rg_limiter rg_limiter;
+
+RG_EXPORT void rg_limiter_config_init(rg_limiter_config *cfg);
+
+/*
+ * Opens a limiter. With memory:, allocates its whole table now (16 bytes
+ * a key); a full table evicts the key closest to rested, never one that
+ * is still limited while another is not. With sqlite:PATH, every process
+ * on the machine that opens the file shares the limits.
+ * Errors: RG_EINVAL (out NULL, cfg->size too small, a setting out of
+ * range, or rate and burst whose burst would take longer than 100 years),
+ * as rg_store_open() for the store. Thread-safe handle; free it with
+ * rg_limiter_free().
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_limiter_open(rg_limiter **out,
+                                             const rg_limiter_config *cfg);
+
+/*
+ * rg_limiter_open() with the defaults but for these; capacity 0 means the
+ * default.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_limiter_new(rg_limiter **out,
+                                            const char *store_url,
+                                            double rate_per_s, uint32_t burst,
+                                            size_t capacity);
+
+/*
+ * Takes `cost` from the key's allowance (cost 0 looks without taking).
+ * The key is any bytes (key_len 0 is a key too); use rg_client_key() for
+ * a client address. No store keeps the key itself: memory: keeps a 64-bit
+ * keyed hash, sqlite: a 128-bit keyed hash (docs/limit.md). A clock that
+ * goes back is taken as standing still.
+ * Errors: RG_EINVAL (l or out NULL, key NULL with key_len > 0), RG_ESTORE;
+ * *out then says limited, with retry_after_ms 0. Thread-safe.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_limiter_take(rg_limiter *l, const void *key,
+                                             size_t key_len, uint32_t cost,
+                                             rg_limit_result *out);
+
+/* Frees a limiter. NULL is a no-op. */
+RG_EXPORT void rg_limiter_free(rg_limiter *l);
+
+/* The longest key rg_client_key() writes. */
+#define RG_CLIENT_KEY_MAX 18
+
+/*
+ * The rate-limit key of a client's address, as text ("203.0.113.7",
+ * "2001:db8::1"): an IPv4 address whole (/32); an IPv6 address cut to its
+ * first ipv6_prefix bits (1 to 128; 0 means 64, one customer's network),
+ * so that one client cannot take a fresh key from each of its 2^64
+ * addresses; an IPv4-mapped IPv6 address (::ffff:203.0.113.7) as the IPv4
+ * address it holds. Writes *out_len bytes to out: the family (4 or 6), the
+ * prefix length, then the address bytes under the prefix.
+ * Errors: RG_EINVAL (NULL argument, ipv6_prefix above 128), RG_EADDRESS
+ * (not an address: a host name, a zone index "fe80::1%eth0", a port).
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_client_key(const char *address,
+                                           unsigned ipv6_prefix,
+                                           uint8_t out[RG_CLIENT_KEY_MAX],
+                                           size_t *out_len);
+
+/*
+ * ---- The form: the challenge's fields, rendered. ----
+ */
+
+/* Room that rg_form_html() and rg_form_json() always fit in. */
+#define RG_FORM_MAX 4096
+/* The longest field name, in bytes, without its NUL. */
+#define RG_FIELD_NAME_MAX 64
+
+/* Names of the form's fields; rg_form_config_init() gives the defaults. */
+typedef struct rg_form_config {
+    size_t size;                /* sizeof(rg_form_config) */
+    const char *answer_field;   /* "rg_answer" */
+    const char *token_field;    /* "rg_token" */
+    const char *honeypot_field; /* "rg_note": a name that browsers and
+                                   password managers do not fill in */
+} rg_form_config;
+
+RG_EXPORT void rg_form_config_init(rg_form_config *f);
+
+/*
+ * Writes the challenge's part of a comment form as an HTML fragment into
+ * out (out_size bytes, NUL-terminated): the question as the label of the
+ * answer box (inputmode numeric, autocomplete off), the token in a hidden
+ * field, and the honeypot, a text field hidden from sight and from screen
+ * readers that no keyboard reaches. Every text and name is escaped; no
+ * script, no style attribute, so a strict Content-Security-Policy allows
+ * it, and it works without JavaScript. f NULL (or a NULL name) means the
+ * defaults; the wrapper carries the challenge's locale as lang="…".
+ * Errors: RG_EINVAL (c or out NULL, a field name empty, longer than
+ * RG_FIELD_NAME_MAX, not UTF-8 or with a control character, two fields
+ * with one name, a challenge whose strings are not terminated UTF-8),
+ * RG_ETOOBIG (out_size too small: out is then ""). RG_FORM_MAX always
+ * fits a challenge this library issued, with any valid names; a made-up
+ * challenge full of characters to escape may need more. docs/form.md
+ * shows the fragment. Thread-safe.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_form_html(const rg_challenge *c,
+                                          const rg_form_config *f, char *out,
+                                          size_t out_size);
+
+/*
+ * The same as one JSON object, for engines that render their own form:
+ * {"question":…,"spoken":…,"token":…,"locale":…,"expires_at":…,
+ *  "fields":{"answer":…,"token":…,"honeypot":…}}. Errors: as
+ * rg_form_html().
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_form_json(const rg_challenge *c,
+                                          const rg_form_config *f, char *out,
+                                          size_t out_size);
+
+/*
+ * ---- The judge: every layer in one call. ----
+ *
+ * rg_judge() takes a submitted comment with its challenge fields and the
+ * client's address, runs the layers a policy names, and decides.
+ * docs/judge.md has the default policy as a table.
+ */
+
+typedef enum rg_action {
+    RG_ACTION_ACCEPT = 0,   /* publish */
+    RG_ACTION_MODERATE = 1, /* hold for a moderator */
+    RG_ACTION_REJECT = 2    /* refuse; show the form again */
+} rg_action;
+
+/* Why: a bit for each finding. */
+typedef enum rg_reason {
+    RG_REASON_HONEYPOT = 1 << 0,      /* the hidden field was filled */
+    RG_REASON_CAPTCHA_WRONG = 1 << 1, /* the challenge's verdicts */
+    RG_REASON_CAPTCHA_EXPIRED = 1 << 2,
+    RG_REASON_CAPTCHA_TOO_FAST = 1 << 3,
+    RG_REASON_CAPTCHA_REPLAYED = 1 << 4,
+    RG_REASON_CAPTCHA_FORGED = 1 << 5,
+    RG_REASON_CAPTCHA_MALFORMED = 1 << 6,
+    RG_REASON_RATE_LIMITED = 1 << 7, /* the client posts too often */
+    RG_REASON_SPAM = 1 << 8,         /* the content filter's verdicts */
+    RG_REASON_UNSURE = 1 << 9,
+    RG_REASON_STORE_UNAVAILABLE = 1 << 10 /* a store failed: no verdict */
+} rg_reason;
+
+/* Whose submissions a rate limit counts together. */
+typedef enum rg_limit_by {
+    RG_LIMIT_BY_CLIENT = 0,        /* the client's address (default) */
+    RG_LIMIT_BY_BINDING = 1,       /* the binding (a post, a form) */
+    RG_LIMIT_BY_CLIENT_BINDING = 2 /* each client on each binding */
+} rg_limit_by;
+
+/* One submitted comment. Strings are untrusted UTF-8, NULL for none. */
+typedef struct rg_submission {
+    size_t size;        /* sizeof(rg_submission), set by rg_submission_init */
+    const char *author; /* the comment */
+    const char *email;
+    const char *url;
+    const char *body;
+    const char *token;    /* the challenge's hidden field */
+    const char *answer;   /* what the reader typed */
+    const char *honeypot; /* the honeypot field's value */
+    const char *client;   /* the client's IP address, as text */
+    const char *binding;  /* as given to rg_challenge_issue() */
+} rg_submission;
+
+RG_EXPORT void rg_submission_init(rg_submission *s);
+
+/*
+ * What to do about each finding, and the layers to run. The handles are
+ * the caller's, used and not owned; NULL turns a layer off.
+ */
+typedef struct rg_policy {
+    size_t size;                    /* sizeof(rg_policy) */
+    rg_action on_honeypot;          /* REJECT */
+    rg_action on_captcha_wrong;     /* REJECT */
+    rg_action on_captcha_expired;   /* REJECT */
+    rg_action on_captcha_too_fast;  /* REJECT */
+    rg_action on_captcha_replayed;  /* REJECT */
+    rg_action on_captcha_forged;    /* REJECT */
+    rg_action on_captcha_malformed; /* REJECT */
+    rg_action on_rate_limited;      /* REJECT */
+    rg_action on_spam;              /* REJECT */
+    rg_action on_unsure;            /* MODERATE */
+    rg_action on_store_unavailable; /* MODERATE */
+    rg_limiter *limiter;            /* NULL; per rg_client_key(client, 64) */
+    rg_limiter *limiter_ipv6_56;    /* NULL; per /56 of an IPv6 client */
+    rg_limiter *limiter_ipv6_48;    /* NULL; per /48 of an IPv6 client */
+    rg_limit_by limit_by;           /* RG_LIMIT_BY_CLIENT */
+    uint32_t failure_cost;          /* 3: what a failed challenge takes
+                                       from the limiters, 1 to 1000 */
+    rg_limiter *failures;           /* NULL; counts each client's failed
+                                       challenges, for escalation */
+    uint32_t escalation_step_s;     /* 10: added to the minimum solve
+                                       time per failure counted */
+    uint32_t escalation_cap_s;      /* 300: the most it can grow to */
+    rg_bayes *bayes;                /* NULL; the content filter */
+} rg_policy;
+
+RG_EXPORT void rg_policy_init(rg_policy *p);
+
+/* The decision on one submission. */
+typedef struct rg_decision {
+    rg_action action;        /* the most severe action of any finding */
+    uint32_t reasons;        /* rg_reason bits: every finding */
+    rg_verdict verdict;      /* the challenge's, when it was verified */
+    int verified;            /* 1 when the challenge was verified */
+    double spamicity;        /* the filter's score, or -1 when it did not
+                                run */
+    uint64_t retry_after_ms; /* when rate limited: when to try again */
+    uint32_t min_solve_s;    /* the minimum solve time applied */
+} rg_decision;
+
+/*
+ * Judges one submission. The layers run in this order: the rate limits
+ * (every submission pays 1), the honeypot, the challenge (not verified
+ * once the decision is REJECT: a limited client gets no guess), then the
+ * content filter (not run once the decision is REJECT). A failed challenge
+ * pays failure_cost in all and counts one failure; each failure counted
+ * raises the client's minimum solve time by escalation_step_s, up to
+ * escalation_cap_s. A store that fails adds RG_REASON_STORE_UNAVAILABLE,
+ * never an error and never an acceptance by default. p NULL means the
+ * default policy (no limiter, no filter).
+ * Errors: RG_EINVAL (g, s or out NULL, a size too small, an action or
+ * setting out of range), RG_EADDRESS (s->client is not an IP address
+ * while a limiter counts by client); *out is then a REJECT with no
+ * reasons. Thread-safe.
+ */
+RG_EXPORT RG_WARN_UNUSED int rg_judge(rg_guard *g, const rg_submission *s,
+                                      const rg_policy *p, rg_decision *out);
+
+/* "accept", "moderate", "reject"; "unknown" otherwise. */
+RG_EXPORT const char *rg_action_name(rg_action a);
+
+/* The name of one reason bit: "honeypot", "captcha_wrong", ...,
+ * "store_unavailable"; "unknown" for anything else. */
+RG_EXPORT const char *rg_reason_name(uint32_t reason);
 
 #ifdef __cplusplus
 }

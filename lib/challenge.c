@@ -247,6 +247,9 @@ static void append(char *out, size_t size, size_t *len, const char *text)
 {
     size_t room = *len < size ? size - 1 - *len : 0;
     size_t n = strnlen(text, room);
+    /* A cut text ends on a whole character: the output stays UTF-8. */
+    while (n > 0 && text[n] != '\0' && ((unsigned char)text[n] & 0xc0) == 0x80)
+        n--;
     memcpy(out + *len, text, n);
     *len += n;
     out[*len] = '\0';

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "challenge.h"
+#include "guard.h"
 #include "keys.h"
 #include "random.h"
 #include "replay.h"
@@ -200,6 +201,7 @@ int rg_challenge_issue(rg_guard *g, const char *binding, rg_challenge *out)
 static rg_verdict check_token(rg_guard *g, const rg__token_fields *f,
                               const uint8_t field_tag[RG__TAG_BYTES],
                               const char *binding, uint64_t now,
+                              uint32_t min_solve_s,
                               uint8_t secret[RG__TAG_BYTES],
                               const rg__token_key **key)
 {
@@ -214,13 +216,26 @@ static rg_verdict check_token(rg_guard *g, const rg__token_fields *f,
         return RG_VERDICT_FORGED;
     if (now >= f->expires_at || f->issued_at > now + g->clock_skew_s)
         return RG_VERDICT_EXPIRED;
-    if (now < f->issued_at + g->min_solve_s)
+    if (now < f->issued_at + min_solve_s)
         return RG_VERDICT_TOO_FAST;
     return RG_VERDICT_PASS;
 }
 
+uint32_t rg__guard_min_solve(const rg_guard *g)
+{
+    return g->min_solve_s;
+}
+
 int rg_challenge_verify(rg_guard *g, const char *token, const char *answer,
                         const char *binding, rg_verdict *out)
+{
+    return rg__challenge_verify_min(g, token, answer, binding,
+                                    g ? g->min_solve_s : 0, out);
+}
+
+int rg__challenge_verify_min(rg_guard *g, const char *token, const char *answer,
+                             const char *binding, uint32_t min_solve_s,
+                             rg_verdict *out)
 {
     if (out)
         *out = RG_VERDICT_MALFORMED;
@@ -235,7 +250,8 @@ int rg_challenge_verify(rg_guard *g, const char *token, const char *answer,
     uint64_t now = guard_now(g);
     uint8_t secret[RG__TAG_BYTES], tag[RG__TAG_BYTES];
     const rg__token_key *key = NULL;
-    rg_verdict v = check_token(g, &f, field_tag, binding, now, secret, &key);
+    rg_verdict v =
+        check_token(g, &f, field_tag, binding, now, min_solve_s, secret, &key);
     if (v != RG_VERDICT_PASS) {
         if (key)
             rg__keyring_release(&g->keys);

@@ -271,18 +271,13 @@ static bool is_key(const char *p, const char *end, const char *name)
     return (size_t)(end - p) == n && memcmp(p, name, n) == 0;
 }
 
-/*
- * Parses what follows "memory:": nothing, or "?key=value&..." with the keys
- * "capacity" (spent nonces) and "tokens" (the spam model's distinct
- * tokens), each at most once, in any order. Anything else is an error
- * rather than ignored, so a misspelt option does not silently leave the
- * default.
- */
-static int parse_options(const char *rest, size_t *capacity, size_t *tokens)
+int rg__memory_options(const char *rest, size_t *capacity, size_t *tokens,
+                       bool *has_capacity)
 {
     bool seen_capacity = false, seen_tokens = false;
     const char *p;
 
+    *has_capacity = false;
     *capacity = DEFAULT_CAPACITY;
     *tokens = DEFAULT_TOKENS;
     if (*rest == '\0')
@@ -301,7 +296,7 @@ static int parse_options(const char *rest, size_t *capacity, size_t *tokens)
             if (parse_count(eq + 1, end, 1, MAX_CAPACITY, &v) != RG_OK)
                 return RG_EURL;
             *capacity = (size_t)v;
-            seen_capacity = true;
+            seen_capacity = *has_capacity = true;
         } else if (is_key(p, eq, "tokens") && !seen_tokens) {
             if (parse_count(eq + 1, end, 1, MAX_TOKENS, &v) != RG_OK)
                 return RG_EURL;
@@ -327,7 +322,8 @@ int rg__store_memory_open(rg_store **out, const char *rest)
     *out = NULL;
     if (!rest)
         return RG_EINVAL;
-    rc = parse_options(rest, &capacity, &tokens);
+    bool has_capacity;
+    rc = rg__memory_options(rest, &capacity, &tokens, &has_capacity);
     if (rc != RG_OK)
         return rc;
     if (capacity > SIZE_MAX / 2 / sizeof(struct slot))

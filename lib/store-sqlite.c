@@ -36,9 +36,10 @@
 #include <sqlite3.h>
 
 #include "store-bayes-private.h"
+#include "store-sqlite-limit.h"
 
 /* The schema this code writes and reads, kept in PRAGMA user_version. */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define STR_(x)        #x
 #define STR(x)         STR_(x)
 
@@ -59,6 +60,7 @@ struct sqlite_store {
     sqlite3_stmt *purge; /* the bounded delete of expired rows */
     uint32_t spends;     /* spends so far, for the purge schedule */
     rg__sqlite_model *model;
+    rg__sqlite_limits *limits;
 };
 
 /*
@@ -93,6 +95,10 @@ static const char PURGE_SQL[] =
  * Version 3, the key of the model image written next to the file (see
  * store-sqlite-bayes.c): one row at most.
  *
+ * Version 4, the rate limiter (see store-sqlite-limit.c): a row per key
+ * inside its burst, known by a 16-byte keyed hash; the index on tat keeps
+ * the purge of rested keys short; the secret of the hash, one row.
+ *
  * CREATE TABLE without IF NOT EXISTS: a table of one of these names in a
  * file of a lower version belongs to someone else, and the open fails
  * without touching the file.
@@ -121,6 +127,14 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TABLE bayes_image("
     "id INTEGER PRIMARY KEY CHECK (id = 0), "
     "tag BLOB NOT NULL CHECK (length(tag) = 16));",
+
+    "CREATE TABLE limits("
+    "key BLOB PRIMARY KEY NOT NULL CHECK (length(key) = 16), "
+    "tat INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX limits_tat ON limits(tat);"
+    "CREATE TABLE limit_secret("
+    "id INTEGER PRIMARY KEY CHECK (id = 0), "
+    "secret BLOB NOT NULL CHECK (length(secret) = 32));",
 };
 
 /* Runs one statement that returns a single integer, such as a PRAGMA. */
@@ -347,10 +361,24 @@ static int sqlite_bayes_preload(rg_store *s)
     return rc;
 }
 
+static int sqlite_limit_take(rg_store *s, const char *name, size_t name_len,
+                             const void *key, size_t key_len, const rg__gcra *g,
+                             uint64_t now, uint32_t cost, rg_limit_result *out)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+
+    pthread_mutex_lock(&q->lock);
+    int rc = rg__sqlite_limits_take(q->limits, name, name_len, key, key_len, g,
+                                    now, cost, out);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
 static void sqlite_close(rg_store *s)
 {
     struct sqlite_store *q = (struct sqlite_store *)s;
 
+    rg__sqlite_limits_close(q->limits);
     rg__sqlite_model_close(q->model);
     sqlite3_finalize(q->spend);
     sqlite3_finalize(q->purge);
@@ -367,6 +395,7 @@ static const struct rg_store_ops sqlite_ops = {
     .bayes_stats = sqlite_bayes_stats,
     .bayes_optimize = sqlite_bayes_optimize,
     .bayes_preload = sqlite_bayes_preload,
+    .limit_take = sqlite_limit_take,
     .close = sqlite_close,
 };
 
@@ -385,8 +414,7 @@ static bool open_db(struct sqlite_store *q, const char *path)
     /* Refuse the schema tricks that could corrupt the file. */
     sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     int persist_wal = 1;
-    sqlite3_file_control(q->db, "main", SQLITE_FCNTL_PERSIST_WAL,
-                         &persist_wal);
+    sqlite3_file_control(q->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
     if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
         return false;
     /* The first statement that reads the file: a file that is not a
@@ -401,6 +429,8 @@ static bool open_db(struct sqlite_store *q, const char *path)
         return false;
     /* The replay guard's statements wait for its first spend: a handle of
      * the spam filter never needs them. */
+    if (!(q->limits = rg__sqlite_limits_new(q->db)))
+        return false;
     return rg__sqlite_model_open(&q->model, q->db) == RG_OK;
 }
 

@@ -8,6 +8,7 @@
 #define RG_STORE_H
 
 #include "internal.h"
+#include "limit.h"
 #include "tokenset.h"
 
 /* Counts of one token: in how many spam and ham comments it appeared. */
@@ -88,6 +89,18 @@ struct rg_store_ops {
     int (*bayes_optimize)(rg_store *s);
     int (*bayes_preload)(rg_store *s);
 
+    /*
+     * The rate limiter (NULL in a store without one; memory: limiters
+     * keep a table of their own, limit-memory.c): one rg__gcra_take() on
+     * the key `key` of the limiter named `name`, atomic across every
+     * process that shares the store, at the caller's time `now` (ns).
+     * The store keeps a keyed hash of name and key, never the key.
+     * Errors: RG_ESTORE, RG_ENOMEM. Thread-safe.
+     */
+    int (*limit_take)(rg_store *s, const char *name, size_t name_len,
+                      const void *key, size_t key_len, const rg__gcra *g,
+                      uint64_t now, uint32_t cost, rg_limit_result *out);
+
     /* Frees the backend. */
     void (*close)(rg_store *s);
 };
@@ -102,5 +115,16 @@ struct rg_store {
  */
 int rg__store_memory_open(rg_store **out, const char *rest);
 int rg__store_sqlite_open(rg_store **out, const char *path);
+
+/*
+ * Parses what follows "memory:": nothing, or "?key=value&..." with the keys
+ * "capacity" (live entries: spent nonces, or a limiter's keys) and
+ * "tokens" (the spam model's distinct tokens), each at most once, in any
+ * order. Anything else is RG_EURL rather than ignored, so a misspelt
+ * option does not silently leave the default. *has_capacity tells whether
+ * the capacity was given.
+ */
+int rg__memory_options(const char *rest, size_t *capacity, size_t *tokens,
+                       bool *has_capacity);
 
 #endif

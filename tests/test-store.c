@@ -1727,7 +1727,7 @@ START_TEST(sqlite_survives_reopen)
     rg_store_close(s);
 
     scratch_path(path, "s.db");
-    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 4);
     ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"), 51);
     ck_assert_int_eq(rg_test_sql_int(path,
                                      "SELECT count(*) FROM pragma_journal_mode"
@@ -1929,9 +1929,9 @@ START_TEST(sqlite_newer_schema)
     char path[PATH_LEN];
 
     scratch_path(path, "new.db");
-    rg_test_sql_exec(path, "PRAGMA user_version = 4");
+    rg_test_sql_exec(path, "PRAGMA user_version = 5");
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
-    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 4);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 5);
     ck_assert_int_eq(
         rg_test_sql_int(path, "SELECT count(*) FROM sqlite_master"), 0);
 
@@ -2433,7 +2433,7 @@ START_TEST(sqlite_migrates_version_1)
 
     write_v1_file(scratch_path(path, "s.db"), 20);
     rg_store *s = open_backend(SQLITE, 0);
-    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 4);
     /* The spent nonces are still spent, and the model starts empty. */
     for (uint32_t i = 0; i < 20; i++)
         ck_assert(!spend(s, i, T0 + 100, T0 + 1));
@@ -2466,11 +2466,25 @@ START_TEST(sqlite_foreign_bayes_tables)
                      0);
     ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM spent"), 3);
 
-    /* Version 3 without the model's tables. */
+    /* The current version without the model's tables. */
+    scratch_path(path, "v4.db");
+    rg_test_sql_exec(path, "PRAGMA user_version = 4");
+    ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 4);
+
+    /* Version 3 with a table of the name version 4 would create. */
     scratch_path(path, "v3.db");
-    rg_test_sql_exec(path, "PRAGMA user_version = 3");
+    rg_store *s = open_backend(SQLITE, 0);
+    rg_store_close(s);
+    scratch_path(path, "s.db");
+    rg_test_sql_exec(path, "DROP TABLE limits; DROP TABLE limit_secret;"
+                           "CREATE TABLE limits(x TEXT);"
+                           "PRAGMA user_version = 3");
     ck_assert_int_eq(sqlite_open_rc(path), RG_ESTORE);
     ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM sqlite_master "
+                                           "WHERE name = 'limit_secret'"),
+                     0);
 }
 END_TEST
 
@@ -2485,13 +2499,37 @@ START_TEST(sqlite_migrates_version_2)
     teach(s, "b c", false, 1);
     rg_store_close(s);
     scratch_path(path, "s.db");
-    rg_test_sql_exec(path, "DROP TABLE bayes_image; PRAGMA user_version = 2");
+    rg_test_sql_exec(path, "DROP TABLE bayes_image; DROP TABLE limits;"
+                           "DROP TABLE limit_secret; PRAGMA user_version = 2");
 
     s = open_backend(SQLITE, 0);
-    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 3);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 4);
     ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM bayes_image"),
                      0);
     ck_stats(s, 1, 1, 3);
+    rg_store_close(s);
+}
+END_TEST
+
+/* A file of version 3 (no rate limiter) gains the limiter's tables and
+ * keeps its model and spent tokens. */
+START_TEST(sqlite_migrates_version_3)
+{
+    char path[PATH_LEN];
+
+    rg_store *s = open_backend(SQLITE, 0);
+    teach(s, "a b", true, 1);
+    ck_assert(spend(s, 1, T0 + 100, T0));
+    rg_store_close(s);
+    scratch_path(path, "s.db");
+    rg_test_sql_exec(path, "DROP TABLE limits; DROP TABLE limit_secret;"
+                           "PRAGMA user_version = 3");
+
+    s = open_backend(SQLITE, 0);
+    ck_assert_int_eq(rg_test_sql_int(path, "PRAGMA user_version"), 4);
+    ck_assert_int_eq(rg_test_sql_int(path, "SELECT count(*) FROM limits"), 0);
+    ck_stats(s, 1, 0, 2);
+    ck_assert(!spend(s, 1, T0 + 100, T0 + 1));
     rg_store_close(s);
 }
 END_TEST
@@ -2769,6 +2807,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, sqlite_bayes_killed_trainer);
     tcase_add_test(tc, sqlite_migrates_version_1);
     tcase_add_test(tc, sqlite_migrates_version_2);
+    tcase_add_test(tc, sqlite_migrates_version_3);
     tcase_add_test(tc, sqlite_foreign_bayes_tables);
     tcase_add_test(tc, sqlite_bayes_fails);
     tcase_add_test(tc, sqlite_bayes_statement_fails);
