@@ -18,6 +18,9 @@ static const cli_verb *const verbs[] = {
     /* tools/cli-bayes.c */
     &cli_verb_train,
     &cli_verb_classify,
+    /* tools/cli-judge.c */
+    &cli_verb_judge,
+    &cli_verb_limit,
 };
 
 #define VERB_COUNT (sizeof verbs / sizeof verbs[0])

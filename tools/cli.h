@@ -54,6 +54,10 @@ extern const cli_verb cli_verb_demo;
 extern const cli_verb cli_verb_train;
 extern const cli_verb cli_verb_classify;
 
+/* The verbs of tools/cli-judge.c. */
+extern const cli_verb cli_verb_judge;
+extern const cli_verb cli_verb_limit;
+
 /* Prints "captcha-check: <message>" and a newline on stderr. */
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 

@@ -1,0 +1,1288 @@
+/*
+ * captcha-check: the verbs that decide, judge and limit. judge reads
+ * submitted comments as JSON Lines and runs every layer on each (rate
+ * limits, honeypot, challenge, content filter) through rg_judge(); limit
+ * is the rate limiter alone, for a script that guards something else.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <getopt.h>
+#include <jansson.h>
+
+#include "cli.h"
+
+/* Long options only, plus -h; see cli-challenge.c. */
+#define SHORT_OPTS ":h"
+
+/* A longer input line is a bad line; it is read to its end but never
+ * held, as with classify. */
+#define LINE_LIMIT (1024 * 1024)
+
+/* Input is read in chunks of this many bytes. */
+#define CHUNK_BYTES (64 * 1024)
+
+/* The limiter's bounds (include/replyguard.h, rg_limiter_config). */
+#define RATE_MIN  1e-6
+#define RATE_MAX  1e9
+#define BURST_MAX 1000000
+
+/* The longest limiter name the library takes, in bytes. */
+#define LIMITER_NAME_MAX 256
+
+/* The namespaces of judge's limiters in the store. */
+#define LIMITER_CLIENT   "judge"
+#define LIMITER_IPV6_56  "judge-56"
+#define LIMITER_IPV6_48  "judge-48"
+#define LIMITER_FAILURES "judge-failures"
+
+/* ---- Small helpers ---- */
+
+/* True when the URL names a memory: store ("memory:", any case). */
+static bool is_memory_url(const char *url)
+{
+    return strncasecmp(url, "memory:", 7) == 0;
+}
+
+/* The store URL the user asked for, before any default: `option`, else a
+ * non-empty $REPLYGUARD_STORE, else NULL. */
+static const char *given_store(const char *option)
+{
+    if (option)
+        return option;
+    const char *env = getenv("REPLYGUARD_STORE");
+    return env && *env ? env : NULL;
+}
+
+/*
+ * Copies untrusted text into a message: control characters become '?'
+ * (so that a message cannot play tricks on a terminal), and text longer
+ * than the buffer is cut and ends in "...".
+ */
+static void for_message(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+
+    for (; *s && n + 1 < size; s++, n++)
+        out[n] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+    out[n] = '\0';
+    if (*s && size >= 4)
+        memcpy(out + size - 4, "...", 4);
+}
+
+/*
+ * Parses a rate "N/s", "N/m" or "N/h" into events per second. N is a
+ * positive decimal number: digits, optionally a point and more digits; no
+ * sign, no exponent, no spaces. False for anything else, for zero, and
+ * for a rate outside what the limiter takes (RATE_MIN to RATE_MAX a
+ * second).
+ */
+static bool parse_rate(const char *text, double *per_s)
+{
+    size_t whole = strspn(text, "0123456789");
+    size_t len = whole;
+
+    if (whole == 0)
+        return false;
+    if (text[len] == '.') {
+        size_t frac = strspn(text + len + 1, "0123456789");
+        if (frac == 0)
+            return false;
+        len += 1 + frac;
+    }
+    if (text[len] != '/' || text[len + 1] == '\0' || text[len + 2] != '\0')
+        return false;
+
+    double seconds;
+    switch (text[len + 1]) {
+    case 's':
+        seconds = 1;
+        break;
+    case 'm':
+        seconds = 60;
+        break;
+    case 'h':
+        seconds = 3600;
+        break;
+    default:
+        return false;
+    }
+
+    /* The text is known to be digits and a point, so strtod() reads all
+     * of it; the C locale that captcha-check runs in uses a point. */
+    char *end = NULL;
+    errno = 0;
+    double n = strtod(text, &end);
+    if (errno != 0 || end != text + len || !isfinite(n) || n <= 0)
+        return false;
+    double rate = n / seconds;
+    if (rate < RATE_MIN || rate > RATE_MAX)
+        return false;
+    *per_s = rate;
+    return true;
+}
+
+/* What a usage error says about a rate that parse_rate() refused. */
+#define RATE_WANTED "N/s, N/m or N/h, N a number above 0 (1e-6 to 1e9 a second)"
+
+/*
+ * True when the library takes this rate and burst together: it refuses a
+ * burst that would take longer than 100 years (of 366 days) to earn
+ * back, which is surely a mistake. Checking it here lets the message name
+ * the option or the policy member.
+ */
+static bool burst_fits(double rate_per_s, uint32_t burst)
+{
+    return ((double)burst + 1) / rate_per_s <= 100.0 * 366 * 24 * 3600;
+}
+
+/* The settings of one limiter: off, or on with a rate and a burst. */
+typedef struct limiter_setting {
+    bool on;
+    double rate_per_s;
+    uint32_t burst;
+} limiter_setting;
+
+/* The library's defaults: one a minute, a burst of 4. */
+static limiter_setting limiter_defaults(void)
+{
+    rg_limiter_config cfg;
+
+    rg_limiter_config_init(&cfg);
+    return (limiter_setting){true, cfg.rate_per_s, cfg.burst};
+}
+
+/*
+ * Opens a limiter on the store `url`, named `name`. Returns CLI_EX_OK, or
+ * the exit status after an error: CLI_EX_IOERR when the store cannot be
+ * opened. The rate, burst and name were checked as they were read, so a
+ * library that still refuses them is an internal error.
+ */
+static int open_limiter(const char *url, const char *name,
+                        const limiter_setting *ls, rg_limiter **out)
+{
+    rg_limiter_config cfg;
+
+    rg_limiter_config_init(&cfg);
+    cfg.store = url;
+    cfg.name = name;
+    cfg.rate_per_s = ls->rate_per_s;
+    cfg.burst = ls->burst;
+    int rc = rg_limiter_open(out, &cfg);
+    if (rc == RG_OK)
+        return CLI_EX_OK;
+    *out = NULL;
+    int ex = cli_exit_for_error(rc);
+    if (ex == CLI_EX_IOERR)
+        cli_error("store '%s': %s", url, rg_strerror(rc));
+    else
+        cli_error("cannot set up limiter '%s': %s", name, rg_strerror(rc));
+    return ex;
+}
+
+/* "an array", "a string", ... for messages. */
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
+    }
+    return "something else";
+}
+
+/* Says why jansson rejected some text, without control characters. */
+static void json_reason(const json_error_t *err, char *why, size_t why_size)
+{
+    char text[JSON_ERROR_TEXT_LENGTH];
+
+    for_message(err->text, text, sizeof text);
+    if (json_error_code(err) == json_error_null_character)
+        /* jansson's own text names a flag of its API. */
+        snprintf(why, why_size,
+                 "a string holds a NUL character (\\u0000), at column %d",
+                 err->column);
+    else if (json_error_code(err) == json_error_duplicate_key)
+        snprintf(why, why_size, "%s", text);
+    else
+        snprintf(why, why_size, "not valid JSON: %s, at column %d", text,
+                 err->column);
+}
+
+/* ---- The policy file ---- */
+
+/* Everything --policy sets: the library's policy (its handles are filled
+ * in once the limiters are open) and the limiters to open. */
+typedef struct judge_settings {
+    rg_policy policy;
+    limiter_setting client, ipv6_56, ipv6_48, failures;
+} judge_settings;
+
+static void settings_init(judge_settings *s)
+{
+    rg_policy_init(&s->policy);
+    s->client = limiter_defaults();
+    s->ipv6_56 = s->ipv6_48 = s->failures = (limiter_setting){false, 0, 0};
+}
+
+/* A policy file being read: reports errors as usage errors of the verb,
+ * naming the file and the member. */
+typedef struct policy_reader {
+    const cli_verb *verb;
+    const char *path;
+} policy_reader;
+
+/* "FILE: \"member\" is a string, not ..." as a usage error. */
+static int policy_type_error(const policy_reader *pr, const char *member,
+                             const json_t *v, const char *wanted)
+{
+    return cli_usage_error(pr->verb, "%s: \"%s\" is %s, not %s", pr->path,
+                           member, json_kind(v), wanted);
+}
+
+/* An action: "accept", "moderate" or "reject". */
+static int policy_action(const policy_reader *pr, const char *member,
+                         const json_t *v, rg_action *out)
+{
+    static const struct {
+        const char *name;
+        rg_action action;
+    } actions[] = {
+        {"accept", RG_ACTION_ACCEPT},
+        {"moderate", RG_ACTION_MODERATE},
+        {"reject", RG_ACTION_REJECT},
+    };
+    static const char wanted[] = "\"accept\", \"moderate\" or \"reject\"";
+
+    if (!json_is_string(v))
+        return policy_type_error(pr, member, v, wanted);
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (strcmp(json_string_value(v), actions[i].name) == 0) {
+            *out = actions[i].action;
+            return CLI_EX_OK;
+        }
+    }
+    char got[64];
+    for_message(json_string_value(v), got, sizeof got);
+    return cli_usage_error(pr->verb, "%s: \"%s\" is '%s', not %s", pr->path,
+                           member, got, wanted);
+}
+
+/* An integer from min to max. */
+static int policy_integer(const policy_reader *pr, const char *member,
+                          const json_t *v, uint32_t min, uint32_t max,
+                          uint32_t *out)
+{
+    if (!json_is_integer(v)) {
+        char wanted[64];
+        snprintf(wanted, sizeof wanted,
+                 "an integer from %" PRIu32 " to %" PRIu32, min, max);
+        return policy_type_error(pr, member, v, wanted);
+    }
+    json_int_t n = json_integer_value(v);
+    if (n < (json_int_t)min || n > (json_int_t)max)
+        return cli_usage_error(pr->verb,
+                               "%s: \"%s\" is %" JSON_INTEGER_FORMAT
+                               ", not from %" PRIu32 " to %" PRIu32,
+                               pr->path, member, n, min, max);
+    *out = (uint32_t)n;
+    return CLI_EX_OK;
+}
+
+/*
+ * A limiter, for `member`: null turns it off; an object turns it on with
+ * its "rate" and "burst" (each optional: the library's defaults) and, for
+ * the escalation, "step_s" and "cap_s" into the policy (when `policy` is
+ * not NULL).
+ */
+static int policy_limiter(const policy_reader *pr, const char *member,
+                          const json_t *v, limiter_setting *out,
+                          rg_policy *policy)
+{
+    char name[64];
+    const char *key;
+    json_t *value;
+
+    if (json_is_null(v)) {
+        out->on = false;
+        return CLI_EX_OK;
+    }
+    if (!json_is_object(v))
+        return policy_type_error(pr, member, v, "null or an object");
+    *out = limiter_defaults();
+    json_object_foreach((json_t *)v, key, value)
+    {
+        int ex = CLI_EX_OK;
+        snprintf(name, sizeof name, "%s.%s", member, key);
+        if (strcmp(key, "rate") == 0) {
+            if (!json_is_string(value))
+                ex = policy_type_error(pr, name, value,
+                                       "a string such as \"5/m\"");
+            else if (!parse_rate(json_string_value(value), &out->rate_per_s)) {
+                char got[64];
+                for_message(json_string_value(value), got, sizeof got);
+                ex = cli_usage_error(pr->verb, "%s: \"%s\" is '%s', not %s",
+                                     pr->path, name, got, RATE_WANTED);
+            }
+        } else if (strcmp(key, "burst") == 0) {
+            ex = policy_integer(pr, name, value, 0, BURST_MAX, &out->burst);
+        } else if (policy && strcmp(key, "step_s") == 0) {
+            ex = policy_integer(pr, name, value, 0, UINT32_MAX,
+                                &policy->escalation_step_s);
+        } else if (policy && strcmp(key, "cap_s") == 0) {
+            ex = policy_integer(pr, name, value, 0, UINT32_MAX,
+                                &policy->escalation_cap_s);
+        } else {
+            char got[64];
+            for_message(name, got, sizeof got);
+            ex = cli_usage_error(pr->verb, "%s: unknown key \"%s\"", pr->path,
+                                 got);
+        }
+        if (ex != CLI_EX_OK)
+            return ex;
+    }
+    if (!burst_fits(out->rate_per_s, out->burst))
+        return cli_usage_error(pr->verb,
+                               "%s: \"%s\": a burst of %" PRIu32 " at this "
+                               "rate would take over 100 years to earn back",
+                               pr->path, member, out->burst);
+    return CLI_EX_OK;
+}
+
+/* "client", "binding" or "client_binding". */
+static int policy_limit_by(const policy_reader *pr, const json_t *v,
+                           rg_limit_by *out)
+{
+    static const struct {
+        const char *name;
+        rg_limit_by by;
+    } ways[] = {
+        {"client", RG_LIMIT_BY_CLIENT},
+        {"binding", RG_LIMIT_BY_BINDING},
+        {"client_binding", RG_LIMIT_BY_CLIENT_BINDING},
+    };
+    static const char wanted[] =
+        "\"client\", \"binding\" or \"client_binding\"";
+
+    if (!json_is_string(v))
+        return policy_type_error(pr, "limit_by", v, wanted);
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
+        if (strcmp(json_string_value(v), ways[i].name) == 0) {
+            *out = ways[i].by;
+            return CLI_EX_OK;
+        }
+    }
+    char got[64];
+    for_message(json_string_value(v), got, sizeof got);
+    return cli_usage_error(pr->verb, "%s: \"limit_by\" is '%s', not %s",
+                           pr->path, got, wanted);
+}
+
+/* One member of the policy object. */
+static int policy_member(const policy_reader *pr, const char *key,
+                         const json_t *v, judge_settings *s)
+{
+    rg_policy *p = &s->policy;
+    const struct {
+        const char *name;
+        rg_action *action;
+    } actions[] = {
+        {"on_honeypot", &p->on_honeypot},
+        {"on_captcha_wrong", &p->on_captcha_wrong},
+        {"on_captcha_expired", &p->on_captcha_expired},
+        {"on_captcha_too_fast", &p->on_captcha_too_fast},
+        {"on_captcha_replayed", &p->on_captcha_replayed},
+        {"on_captcha_forged", &p->on_captcha_forged},
+        {"on_captcha_malformed", &p->on_captcha_malformed},
+        {"on_rate_limited", &p->on_rate_limited},
+        {"on_spam", &p->on_spam},
+        {"on_unsure", &p->on_unsure},
+        {"on_store_unavailable", &p->on_store_unavailable},
+    };
+
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(key, actions[i].name) == 0)
+            return policy_action(pr, key, v, actions[i].action);
+    if (strcmp(key, "rate_limit") == 0)
+        return policy_limiter(pr, key, v, &s->client, NULL);
+    if (strcmp(key, "ipv6_56") == 0)
+        return policy_limiter(pr, key, v, &s->ipv6_56, NULL);
+    if (strcmp(key, "ipv6_48") == 0)
+        return policy_limiter(pr, key, v, &s->ipv6_48, NULL);
+    if (strcmp(key, "escalation") == 0)
+        return policy_limiter(pr, key, v, &s->failures, p);
+    if (strcmp(key, "limit_by") == 0)
+        return policy_limit_by(pr, v, &p->limit_by);
+    if (strcmp(key, "failure_cost") == 0)
+        return policy_integer(pr, key, v, 1, 1000, &p->failure_cost);
+
+    char got[64];
+    for_message(key, got, sizeof got);
+    return cli_usage_error(pr->verb, "%s: unknown key \"%s\"", pr->path, got);
+}
+
+/*
+ * Reads a policy file (docs/captcha-check.md) over the defaults in *s.
+ * Returns CLI_EX_OK; CLI_EX_NOINPUT when the file cannot be read; or
+ * CLI_EX_USAGE when it is not JSON, not an object, or has a member that is
+ * unknown or of the wrong type or range: each reported on one line naming
+ * the file (and the line, for JSON that does not parse).
+ */
+static int read_policy(const cli_verb *v, const char *path, judge_settings *s)
+{
+    policy_reader pr = {v, path};
+    json_error_t err;
+    struct stat st;
+
+    /* Opened here rather than by jansson, whose error would not say why
+     * the file cannot be read. */
+    FILE *fp = fopen(path, "rb");
+    if (!fp || (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode))) {
+        cli_error("%s: %s", path, strerror(fp ? EISDIR : errno));
+        if (fp)
+            fclose(fp);
+        return CLI_EX_NOINPUT;
+    }
+    json_t *root = json_loadf(fp, JSON_REJECT_DUPLICATES, &err);
+    bool read_failed = ferror(fp);
+    int saved = errno;
+    fclose(fp);
+    if (!root && read_failed) {
+        cli_error("%s: %s", path, strerror(saved));
+        return CLI_EX_NOINPUT;
+    }
+    if (!root) {
+        if (json_error_code(&err) == json_error_out_of_memory) {
+            cli_error("out of memory");
+            return CLI_EX_SOFTWARE;
+        }
+        char why[256];
+        json_reason(&err, why, sizeof why);
+        return cli_usage_error(v, "%s:%d: %s", path, err.line, why);
+    }
+
+    int ex = CLI_EX_OK;
+    if (!json_is_object(root)) {
+        ex = cli_usage_error(v, "%s: not a JSON object but %s", path,
+                             json_kind(root));
+    } else {
+        const char *key;
+        json_t *value;
+        json_object_foreach(root, key, value)
+        {
+            ex = policy_member(&pr, key, value, s);
+            if (ex != CLI_EX_OK)
+                break;
+        }
+    }
+    json_decref(root);
+    return ex;
+}
+
+/* ---- Reading lines ---- */
+
+/*
+ * A reader of lines from a file descriptor, as classify's: it bounds a
+ * line without buffering it, and flushes standard output before each read
+ * that may wait, so that a program can write one submission and read the
+ * decision before it writes the next.
+ */
+typedef struct reader {
+    int fd;
+    const char *name;  /* for messages: the path, or "<stdin>" */
+    char *chunk;       /* CHUNK_BYTES */
+    size_t start, end; /* unread bytes in chunk */
+    bool eof;
+    char *line; /* the current line, NUL-terminated, without its newline */
+    size_t len, room;
+    bool too_long;   /* the line was longer than LINE_LIMIT: discarded */
+    uint64_t lineno; /* of the current line, from 1 */
+} reader;
+
+/* Reads the next chunk; false with errno set on a read error. */
+static bool reader_fill(reader *r)
+{
+    fflush(stdout); /* errors are seen by ferror() later */
+    for (;;) {
+        ssize_t n = read(r->fd, r->chunk, CHUNK_BYTES);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return false;
+        r->start = 0;
+        r->end = (size_t)n;
+        r->eof = n == 0;
+        return true;
+    }
+}
+
+/* Appends to the current line, or drops the line once it is too long.
+ * False when out of memory. */
+static bool reader_append(reader *r, const char *p, size_t n)
+{
+    if (r->too_long)
+        return true;
+    if (n > LINE_LIMIT - r->len) {
+        r->too_long = true;
+        r->len = 0;
+        return true;
+    }
+    if (r->len + n + 1 > r->room) {
+        size_t room = r->room;
+        while (room < r->len + n + 1)
+            room *= 2;
+        if (room > LINE_LIMIT + 1)
+            room = LINE_LIMIT + 1;
+        char *line = realloc(r->line, room);
+        if (!line)
+            return false;
+        r->line = line;
+        r->room = room;
+    }
+    memcpy(r->line + r->len, p, n);
+    r->len += n;
+    return true;
+}
+
+/*
+ * Reads the next line: 1 when there is one (maybe too long, see
+ * r->too_long), 0 at the end of input, -1 on a read error (errno set), -2
+ * when out of memory. The last line needs no newline; a CR before the
+ * newline is dropped.
+ */
+static int reader_next(reader *r)
+{
+    bool any = false;
+
+    r->len = 0;
+    r->too_long = false;
+    for (;;) {
+        if (r->start == r->end) {
+            if (r->eof)
+                break;
+            if (!reader_fill(r))
+                return -1;
+            if (r->eof)
+                break;
+        }
+        const char *p = r->chunk + r->start;
+        size_t avail = r->end - r->start;
+        const char *nl = memchr(p, '\n', avail);
+        size_t take = nl ? (size_t)(nl - p) : avail;
+
+        any = true;
+        if (!reader_append(r, p, take))
+            return -2;
+        r->start += take + (nl != NULL);
+        if (nl)
+            break;
+    }
+    if (!any)
+        return 0;
+    if (r->len > 0 && r->line[r->len - 1] == '\r')
+        r->len--;
+    r->line[r->len] = '\0';
+    r->lineno++;
+    return 1;
+}
+
+/* Opens `path`, or standard input when it is NULL or "-". Returns
+ * CLI_EX_OK, or CLI_EX_NOINPUT after an error naming the file, or
+ * CLI_EX_SOFTWARE when out of memory. */
+static int reader_open(reader *r, const char *path)
+{
+    struct stat st;
+
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    if (!path || strcmp(path, "-") == 0) {
+        r->fd = STDIN_FILENO;
+        r->name = "<stdin>";
+    } else {
+        r->name = path;
+        r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (r->fd < 0) {
+            cli_error("%s: %s", path, strerror(errno));
+            return CLI_EX_NOINPUT;
+        }
+    }
+    if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("%s: %s", r->name, strerror(EISDIR));
+        return CLI_EX_NOINPUT;
+    }
+    r->chunk = malloc(CHUNK_BYTES);
+    r->room = 256;
+    r->line = malloc(r->room);
+    if (!r->chunk || !r->line) {
+        cli_error("out of memory");
+        return CLI_EX_SOFTWARE;
+    }
+    return CLI_EX_OK;
+}
+
+static void reader_close(reader *r)
+{
+    if (r->fd > STDIN_FILENO)
+        close(r->fd);
+    free(r->chunk);
+    free(r->line);
+}
+
+/* ---- Submissions from JSON ---- */
+
+/* One parsed line. The strings of `s` belong to `root`. */
+typedef struct parsed {
+    json_t *root;
+    json_t *id; /* borrowed from root; NULL when the line has none */
+    rg_submission s;
+} parsed;
+
+/*
+ * An optional string member: *out is its value, or NULL when it is absent
+ * or null. False, with the reason in why, for any other type.
+ */
+static bool optional_string(const json_t *obj, const char *key,
+                            const char **out, char *why, size_t why_size)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v)) {
+        snprintf(why, why_size, "\"%s\" is %s, not a string", key,
+                 json_kind(v));
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+/*
+ * Parses one line into a submission: returns 1, or 0 with the reason in
+ * why when the line is not one, or -1 when out of memory. A line is not a
+ * submission when it is empty, not JSON (which includes invalid UTF-8, a
+ * NUL character and a duplicate key), not an object, or has a member of
+ * the wrong type. Every member is optional, and other members are
+ * ignored, so a form's export with more fields can be fed as it is.
+ */
+static int parse_submission(const char *line, size_t len, parsed *out,
+                            char *why, size_t why_size)
+{
+    json_error_t err;
+
+    memset(out, 0, sizeof *out);
+    if (strspn(line, " \t") == len) {
+        snprintf(why, why_size, "empty line");
+        return 0;
+    }
+    out->root =
+        json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    if (!out->root) {
+        if (json_error_code(&err) == json_error_out_of_memory)
+            return -1;
+        json_reason(&err, why, why_size);
+        return 0;
+    }
+    if (!json_is_object(out->root)) {
+        snprintf(why, why_size, "not a JSON object but %s",
+                 json_kind(out->root));
+        goto bad;
+    }
+
+    rg_submission *s = &out->s;
+    rg_submission_init(s);
+    const struct {
+        const char *name;
+        const char **field;
+    } members[] = {
+        {"body", &s->body},       {"author", &s->author},
+        {"email", &s->email},     {"url", &s->url},
+        {"ip", &s->client},       {"token", &s->token},
+        {"answer", &s->answer},   {"honeypot", &s->honeypot},
+        {"binding", &s->binding},
+    };
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
+        if (!optional_string(out->root, members[i].name, members[i].field, why,
+                             why_size))
+            goto bad;
+
+    /* The id is echoed as given: a string, or an integer that jansson
+     * holds exactly (json_int_t is 64 bits; larger ones fail to parse). */
+    json_t *id = json_object_get(out->root, "id");
+    if (id && !json_is_null(id)) {
+        if (!json_is_string(id) && !json_is_integer(id)) {
+            snprintf(why, why_size, "\"id\" is %s, not a string or an integer",
+                     json_kind(id));
+            goto bad;
+        }
+        out->id = id;
+    }
+    return 1;
+bad:
+    json_decref(out->root);
+    out->root = NULL;
+    return 0;
+}
+
+/* ---- judge ---- */
+
+/* Writes one decision line. */
+static void put_decision(FILE *fp, const json_t *id, const rg_decision *d)
+{
+    putc('{', fp);
+    if (id) {
+        fputs("\"id\":", fp);
+        if (json_is_string(id))
+            cli_json_string(fp, json_string_value(id));
+        else
+            fprintf(fp, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        putc(',', fp);
+    }
+    fputs("\"action\":", fp);
+    cli_json_string(fp, rg_action_name(d->action));
+    fputs(",\"reasons\":[", fp);
+    bool first = true;
+    for (unsigned bit = 0; bit < 32; bit++) {
+        uint32_t reason = (uint32_t)1 << bit;
+        if (!(d->reasons & reason))
+            continue;
+        if (!first)
+            putc(',', fp);
+        cli_json_string(fp, rg_reason_name(reason));
+        first = false;
+    }
+    fputs("],\"spamicity\":", fp);
+    /* The filter's score is from 0 to 1; below 0 it did not run. */
+    if (d->spamicity >= 0 && isfinite(d->spamicity))
+        fprintf(fp, "%.6f", d->spamicity);
+    else
+        fputs("null", fp);
+    fprintf(fp, ",\"retry_after_ms\":%" PRIu64 "}\n", d->retry_after_ms);
+}
+
+/* The limiters judge may open: per client, per IPv6 /56 and /48, and
+ * the failures counted for escalation. */
+#define JUDGE_LIMITERS 4
+
+/* Everything judge holds open. */
+typedef struct judge_run {
+    rg_guard *guard;
+    rg_bayes *bayes;
+    /* Per client, per /56, per /48, failures; NULL when off. */
+    rg_limiter *limiters[JUDGE_LIMITERS];
+    const char *store; /* the store's URL, for messages */
+} judge_run;
+
+/* Reports a bad line: "captcha-check: FILE:LINE: reason". */
+static void bad_line(const reader *r, const char *why)
+{
+    cli_error("%s:%" PRIu64 ": %s", r->name, r->lineno, why);
+}
+
+/* Why rg_judge() refused a submission's address. */
+static void address_reason(const rg_submission *s, char *why, size_t size)
+{
+    char got[64];
+
+    if (!s->client) {
+        snprintf(why, size,
+                 "no \"ip\", and the rate limit counts by client "
+                 "address");
+        return;
+    }
+    for_message(s->client, got, sizeof got);
+    snprintf(why, size, "\"ip\" is not an IPv4 or IPv6 address: '%s'", got);
+}
+
+/*
+ * Judges every line of the input, writing one decision per good line.
+ * Returns CLI_EX_OK, or the exit status of a fatal error; counts the bad
+ * lines in *bad.
+ */
+static int judge_loop(judge_run *run, const rg_policy *policy, reader *r,
+                      uint64_t *bad)
+{
+    char why[256];
+    int rc;
+
+    while ((rc = reader_next(r)) > 0) {
+        parsed pc;
+        int got = 0;
+        if (r->too_long)
+            snprintf(why, sizeof why, "longer than 1 MiB");
+        else
+            got = parse_submission(r->line, r->len, &pc, why, sizeof why);
+        if (got < 0) {
+            rc = -2;
+            break;
+        }
+        if (got == 0) {
+            bad_line(r, why);
+            ++*bad;
+            continue;
+        }
+
+        /* An address that is not one is bad data whatever the policy,
+         * not only when a limiter happens to count by it. */
+        uint8_t client_key[RG_CLIENT_KEY_MAX];
+        size_t client_key_len;
+        if (pc.s.client && rg_client_key(pc.s.client, 64, client_key,
+                                         &client_key_len) != RG_OK) {
+            address_reason(&pc.s, why, sizeof why);
+            bad_line(r, why);
+            ++*bad;
+            json_decref(pc.root);
+            continue;
+        }
+
+        rg_decision d;
+        int jr = rg_judge(run->guard, &pc.s, policy, &d);
+        if (jr == RG_OK) {
+            put_decision(stdout, pc.id, &d);
+        } else if (jr == RG_EADDRESS) {
+            address_reason(&pc.s, why, sizeof why);
+            bad_line(r, why);
+            ++*bad;
+        }
+        json_decref(pc.root);
+        if (jr != RG_OK && jr != RG_EADDRESS) {
+            /* rg_judge() makes a failing store a reason, not an error,
+             * so what is left (out of memory, a setting it refuses) is
+             * no fault of this line, and no later line would fare
+             * better. */
+            cli_error("%s:%" PRIu64 ": cannot judge: %s", r->name, r->lineno,
+                      rg_strerror(jr));
+            return CLI_EX_SOFTWARE;
+        }
+        /* Nobody reads the decisions any more (a closed pipe, a full
+         * disk): stop; main() reports it. */
+        if (ferror(stdout))
+            return CLI_EX_IOERR;
+    }
+    if (rc == -2) {
+        cli_error("out of memory");
+        return CLI_EX_SOFTWARE;
+    }
+    if (rc < 0) {
+        cli_error("%s: %s", r->name, strerror(errno));
+        return CLI_EX_IOERR;
+    }
+    return CLI_EX_OK;
+}
+
+/* A ttl that rg_guard_new() accepts along with min_solve (it wants
+ * min_solve < ttl); verifying never uses it, as in cli-challenge.c. */
+static uint32_t ttl_for(uint32_t min_solve, uint32_t ttl)
+{
+    return ttl > min_solve ? ttl : min_solve + 1;
+}
+
+/*
+ * The model the user asked for: `option`, else a non-empty
+ * $REPLYGUARD_DB, else NULL for no content filter. Unlike classify there
+ * is no default model: one that happens to lie in the default place must
+ * not start rejecting comments unasked.
+ */
+static const char *given_model(const char *option)
+{
+    if (option)
+        return option;
+    const char *env = getenv("REPLYGUARD_DB");
+    return env && *env ? env : NULL;
+}
+
+/*
+ * Refuses a sqlite: model file that does not exist, rather than let it be
+ * created empty, which would score everything unsure. Returns CLI_EX_OK,
+ * or CLI_EX_IOERR after an error naming it.
+ */
+static int check_model(const char *url)
+{
+    if (strncasecmp(url, "sqlite:", 7) == 0 && access(url + 7, F_OK) != 0 &&
+        errno == ENOENT) {
+        cli_error("model '%s': no such file; train it first "
+                  "(captcha-check train --help)",
+                  url);
+        return CLI_EX_IOERR;
+    }
+    return CLI_EX_OK;
+}
+
+/* Opens the guard, the limiters and the model the settings name, and
+ * points the policy at them. */
+static int judge_open(judge_run *run, judge_settings *js, const char *key,
+                      uint32_t min_solve, const char *model_url)
+{
+    rg_config cfg;
+
+    rg_config_init(&cfg);
+    cfg.store = run->store;
+    cfg.min_solve_s = min_solve;
+    cfg.ttl_s = ttl_for(min_solve, cfg.ttl_s);
+    int ex = cli_guard_new(&run->guard, &cfg);
+    if (ex == CLI_EX_OK)
+        ex = cli_load_keys(run->guard, key);
+
+    const struct {
+        const limiter_setting *ls;
+        const char *name;
+        rg_limiter **slot;
+    } limiters[] = {
+        {&js->client, LIMITER_CLIENT, &js->policy.limiter},
+        {&js->ipv6_56, LIMITER_IPV6_56, &js->policy.limiter_ipv6_56},
+        {&js->ipv6_48, LIMITER_IPV6_48, &js->policy.limiter_ipv6_48},
+        {&js->failures, LIMITER_FAILURES, &js->policy.failures},
+    };
+    for (size_t i = 0; i < sizeof limiters / sizeof limiters[0]; i++) {
+        if (ex != CLI_EX_OK)
+            break;
+        if (!limiters[i].ls->on)
+            continue;
+        ex = open_limiter(run->store, limiters[i].name, limiters[i].ls,
+                          &run->limiters[i]);
+        *limiters[i].slot = run->limiters[i];
+    }
+
+    if (ex == CLI_EX_OK && model_url) {
+        int rc = rg_bayes_open(&run->bayes, model_url, NULL);
+        if (rc != RG_OK) {
+            run->bayes = NULL;
+            ex = cli_exit_for_error(rc);
+            if (ex == CLI_EX_IOERR)
+                cli_error("model '%s': %s", model_url, rg_strerror(rc));
+            else
+                cli_error("cannot open the model: %s", rg_strerror(rc));
+        }
+        js->policy.bayes = run->bayes;
+    }
+    return ex;
+}
+
+static void judge_close(judge_run *run)
+{
+    for (size_t i = 0; i < JUDGE_LIMITERS; i++)
+        rg_limiter_free(run->limiters[i]);
+    rg_bayes_close(run->bayes);
+    rg_guard_free(run->guard);
+}
+
+static int run_judge(const cli_verb *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"key", required_argument, NULL, 'k'},
+        {"store", required_argument, NULL, 'S'},
+        {"db", required_argument, NULL, 'd'},
+        {"policy", required_argument, NULL, 'p'},
+        {"min-solve", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *key = NULL, *store = NULL, *db = NULL, *policy_path = NULL;
+    rg_config defaults;
+    int c;
+
+    rg_config_init(&defaults);
+    uint32_t min_solve = defaults.min_solve_s;
+    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+        switch (c) {
+        case 'k':
+            key = optarg;
+            break;
+        case 'S':
+            store = optarg;
+            break;
+        case 'd':
+            db = optarg;
+            break;
+        case 'p':
+            policy_path = optarg;
+            break;
+        case 'm':
+            if (!cli_parse_u32(optarg, UINT32_MAX - 1, &min_solve))
+                return cli_usage_error(self,
+                                       "--min-solve wants seconds "
+                                       "from 0 to 4294967294, not "
+                                       "'%s'",
+                                       optarg);
+            break;
+        case 'h':
+            return cli_help(self);
+        default:
+            return cli_option_error(self, c, argv);
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(self, "wants at most one FILE, got %d",
+                               argc - optind);
+    const char *path = optind < argc ? argv[optind] : NULL;
+    if (!(key = cli_key_path(self, key)))
+        return CLI_EX_USAGE;
+
+    judge_settings js;
+    settings_init(&js);
+    int ex = policy_path ? read_policy(self, policy_path, &js) : CLI_EX_OK;
+    if (ex != CLI_EX_OK)
+        return ex;
+
+    /* A memory: model would be empty and score everything unsure: a
+     * usage error, reported like the others before any file is opened. */
+    const char *model = given_model(db);
+    if (model && is_memory_url(model))
+        return cli_usage_error(self, "a memory: model would be empty; use "
+                                     "--db sqlite:PATH with a trained model");
+
+    /* Then the files in the order verify and classify check them, so
+     * that a missing key file is reported before the default store's
+     * directories are made for nothing. */
+    char *store_url = NULL;
+    judge_run run = {0};
+    reader r;
+    memset(&r, 0, sizeof r);
+    r.fd = -1;
+    ex = cli_check_key_file(key);
+    if (ex == CLI_EX_OK)
+        ex = reader_open(&r, path);
+    if (ex == CLI_EX_OK)
+        ex = cli_store_url(store, &store_url);
+    if (ex == CLI_EX_OK && model)
+        ex = check_model(model);
+    if (ex == CLI_EX_OK) {
+        run.store = store_url;
+        ex = judge_open(&run, &js, key, min_solve, model);
+    }
+
+    uint64_t bad = 0;
+    if (ex == CLI_EX_OK)
+        ex = judge_loop(&run, &js.policy, &r, &bad);
+    if (ex == CLI_EX_OK && bad > 0)
+        ex = CLI_EX_DATAERR;
+    judge_close(&run);
+    reader_close(&r);
+    free(store_url);
+    return ex;
+}
+
+const cli_verb cli_verb_judge = {
+    "judge",
+    "decide on submitted comments: every layer at once (JSON Lines)",
+    "Usage: captcha-check judge --key FILE [--store URL] [--db URL]\n"
+    "                           [--policy FILE] [--min-solve SEC] [FILE|-]\n"
+    "\n"
+    "Judges every submission of FILE (or standard input), one JSON object\n"
+    "per line with optional string members body, author, email, url, ip,\n"
+    "token, answer, honeypot and binding, and an optional id. Runs the rate\n"
+    "limits, the honeypot, the challenge and the content filter, and prints\n"
+    "one line of JSON per good input line, in order:\n"
+    "{\"id\":...,\"action\":\"reject\",\"reasons\":[\"captcha_wrong\"],\n"
+    "\"spamicity\":null,\"retry_after_ms\":0}, with the input's id when it\n"
+    "has one; the action is accept, moderate or reject. A bad line (not a\n"
+    "submission, or an ip that is not an address) is reported as FILE:LINE\n"
+    "on stderr and gets no output line.\n"
+    "\n"
+    "  --key FILE       the key file (default: $REPLYGUARD_KEY_FILE)\n"
+    "  --store URL      where spent tokens and rate limits are kept, as for\n"
+    "                   verify (default: $REPLYGUARD_STORE, else sqlite: in\n"
+    "                   $XDG_DATA_HOME/replyguard/replay.sqlite)\n"
+    "  --db URL         the spam filter's model, sqlite:PATH; it must exist\n"
+    "                   (default: $REPLYGUARD_DB, else no content filter)\n"
+    "  --policy FILE    a JSON object of actions and limits (see\n"
+    "                   docs/captcha-check.md); default: reject every\n"
+    "                   finding but unsure and store_unavailable, which\n"
+    "                   are moderated, and limit each client to 1 a\n"
+    "                   minute with a burst of 4\n"
+    "  --min-solve SEC  answers sooner than this after issue are too fast\n"
+    "                   (default 5)\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "Exits 0 when every line was judged, whatever the actions; 65 when some\n"
+    "lines were bad; 64 usage error (a bad policy file too); 66 key file,\n"
+    "policy file or FILE missing or unreadable; 74 store, model, read or\n"
+    "write error; 70 internal error.\n",
+    run_judge,
+};
+
+/* ---- limit ---- */
+
+/* Writes the outcome of a take, as text or JSON. */
+static void put_limit(const rg_limit_result *res, bool json)
+{
+    bool never = res->retry_after_ms == UINT64_MAX;
+
+    if (json) {
+        printf("{\"allowed\":%s,\"limit\":%" PRIu32 ",\"remaining\":%" PRIu32
+               ",\"retry_after_ms\":",
+               res->allowed ? "true" : "false", res->limit, res->remaining);
+        if (never)
+            fputs("null", stdout);
+        else
+            printf("%" PRIu64, res->retry_after_ms);
+        printf(",\"reset_after_ms\":%" PRIu64 "}\n", res->reset_after_ms);
+        return;
+    }
+    printf("%s remaining=%" PRIu32 " retry_after_ms=",
+           res->allowed ? "allowed" : "limited", res->remaining);
+    if (never)
+        fputs("never", stdout);
+    else
+        printf("%" PRIu64, res->retry_after_ms);
+    printf(" reset_after_ms=%" PRIu64 "\n", res->reset_after_ms);
+}
+
+static int run_limit(const cli_verb *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"store", required_argument, NULL, 'S'},
+        {"rate", required_argument, NULL, 'r'},
+        {"burst", required_argument, NULL, 'b'},
+        {"cost", required_argument, NULL, 'c'},
+        {"name", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    limiter_setting ls = limiter_defaults();
+    const char *store = NULL, *name = "";
+    uint32_t cost = 1;
+    bool json = false;
+    int c;
+
+    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+        switch (c) {
+        case 'S':
+            store = optarg;
+            break;
+        case 'r':
+            if (!parse_rate(optarg, &ls.rate_per_s))
+                return cli_usage_error(self, "--rate wants %s, not '%s'",
+                                       RATE_WANTED, optarg);
+            break;
+        case 'b':
+            if (!cli_parse_u32(optarg, BURST_MAX, &ls.burst))
+                return cli_usage_error(self,
+                                       "--burst wants a number from 0 to "
+                                       "%d, not '%s'",
+                                       BURST_MAX, optarg);
+            break;
+        case 'c':
+            if (!cli_parse_u32(optarg, UINT32_MAX, &cost))
+                return cli_usage_error(self,
+                                       "--cost wants a number from 0 to "
+                                       "4294967295, not '%s'",
+                                       optarg);
+            break;
+        case 'n':
+            if (strlen(optarg) > LIMITER_NAME_MAX)
+                return cli_usage_error(self, "--name wants at most %d bytes",
+                                       LIMITER_NAME_MAX);
+            name = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            return cli_help(self);
+        default:
+            return cli_option_error(self, c, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error(self, "wants one KEY, got %d arguments",
+                               argc - optind);
+    const char *key = argv[optind];
+    if (!burst_fits(ls.rate_per_s, ls.burst))
+        return cli_usage_error(self,
+                               "a burst of %" PRIu32 " at this rate would "
+                               "take over 100 years to earn back",
+                               ls.burst);
+
+    /* A memory: store would forget the take as soon as the command ends,
+     * so every run would be allowed. */
+    const char *given = given_store(store);
+    if (given && is_memory_url(given))
+        return cli_usage_error(self,
+                               "a memory: store forgets everything when "
+                               "captcha-check exits; use --store sqlite:PATH");
+
+    char *url = NULL;
+    int ex = cli_store_url(store, &url);
+    if (ex != CLI_EX_OK)
+        return ex;
+
+    rg_limiter *l = NULL;
+    rg_limit_result res;
+    ex = open_limiter(url, name, &ls, &l);
+    if (ex == CLI_EX_OK) {
+        int rc = rg_limiter_take(l, key, strlen(key), cost, &res);
+        if (rc != RG_OK) {
+            ex = cli_exit_for_error(rc);
+            if (ex == CLI_EX_IOERR)
+                cli_error("store '%s': %s", url, rg_strerror(rc));
+            else
+                cli_error("cannot take from the limit: %s", rg_strerror(rc));
+        }
+    }
+    rg_limiter_free(l);
+    free(url);
+    if (ex != CLI_EX_OK)
+        return ex;
+
+    put_limit(&res, json);
+    return res.allowed ? CLI_EX_OK : CLI_EX_FAIL;
+}
+
+const cli_verb cli_verb_limit = {
+    "limit",
+    "take from a rate limit: exit 0 when allowed, 1 when limited",
+    "Usage: captcha-check limit [--store URL] [--rate N/s|N/m|N/h]\n"
+    "                           [--burst B] [--cost C] [--name NAME]\n"
+    "                           [--json] [--] KEY\n"
+    "\n"
+    "Takes C from KEY's allowance in a rate limiter (GCRA) kept in the\n"
+    "store, and prints one line: \"allowed remaining=N retry_after_ms=M\n"
+    "reset_after_ms=R\", or \"limited ...\" with nothing taken (and\n"
+    "retry_after_ms=never when C is above B + 1). A key that has rested\n"
+    "may take B + 1 at once, then the rate. KEY is any text, taken byte\n"
+    "for byte; every process using the store shares the limits.\n"
+    "\n"
+    "  --store URL   the store: sqlite:PATH (default: $REPLYGUARD_STORE,\n"
+    "                else sqlite: in $XDG_DATA_HOME/replyguard/replay.sqlite\n"
+    "                as for verify); memory: is refused\n"
+    "  --rate R      the sustained rate: N a second, minute or hour, N a\n"
+    "                number above 0 such as 5 or 0.5 (default 1/m)\n"
+    "  --burst B     how many more than one a rested key may take at once,\n"
+    "                0 to 1000000 (default 4)\n"
+    "  --cost C      how much to take, 0 to look without taking (default 1)\n"
+    "  --name NAME   the limiter's name: limiters with different names keep\n"
+    "                their keys apart in one store (default: empty)\n"
+    "  --json        print {\"allowed\",\"limit\",\"remaining\",\n"
+    "                \"retry_after_ms\",\"reset_after_ms\"} instead;\n"
+    "                retry_after_ms is null when C can never fit\n"
+    "  -h, --help    show this help\n"
+    "\n"
+    "Use the same rate and burst for a key on every call. Exits 0 when\n"
+    "allowed, 1 when limited; 64 usage error; 74 store error; 70 internal\n"
+    "error.\n",
+    run_limit,
+};
