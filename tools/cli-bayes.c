@@ -4,16 +4,12 @@
  * reported with its number and skipped, and the exit status says so at the
  * end (docs/captcha-check.md).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,17 +17,9 @@
 #include <getopt.h>
 #include <jansson.h>
 
+#include "cli-jsonl.h"
 #include "cli-pool.h"
 #include "cli.h"
-
-/* Long options only, plus -h; see cli-challenge.c. */
-#define SHORT_OPTS ":h"
-
-/* A longer line is a bad line; it is read to its end but never buffered. */
-#define LINE_LIMIT (1024 * 1024)
-
-/* Input is read in chunks of this many bytes. */
-#define CHUNK_BYTES (64 * 1024)
 
 /*
  * Training goes to the model in batches, each one transaction with
@@ -50,173 +38,6 @@
 
 /* Progress is redrawn at most this often, in nanoseconds. */
 #define PROGRESS_PERIOD_NS 100000000LL
-
-/* ---- Reading lines ---- */
-
-/*
- * A reader of lines from a file descriptor. It reads in chunks with
- * read(2) rather than stdio so that it can bound a line without buffering
- * it, see byte counts for the progress bar, and flush standard output
- * before it waits for input (so classify answers a program that writes one
- * line and waits for the result, without a line-buffering option).
- */
-typedef struct reader {
-    int fd;
-    const char *name;  /* for messages: the path, or "<stdin>" */
-    bool flush_stdout; /* fflush(stdout) before each read */
-    /* Called before each read, which may wait for more input. */
-    void (*before_read)(void *arg);
-    void *before_read_arg;
-    char *chunk;       /* CHUNK_BYTES */
-    size_t start, end; /* unread bytes in chunk */
-    bool eof;
-    char *line; /* the current line, NUL-terminated, without its newline */
-    size_t len, room;
-    bool too_long;   /* the line was longer than LINE_LIMIT: discarded */
-    uint64_t lineno; /* of the current line, from 1 */
-    uint64_t bytes;  /* consumed so far */
-} reader;
-
-/* Reads the next chunk; false with errno set on a read error. */
-static bool reader_fill(reader *r)
-{
-    if (r->before_read)
-        r->before_read(r->before_read_arg);
-    if (r->flush_stdout)
-        fflush(stdout); /* errors are seen by ferror() later */
-    for (;;) {
-        ssize_t n = read(r->fd, r->chunk, CHUNK_BYTES);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return false;
-        r->start = 0;
-        r->end = (size_t)n;
-        r->eof = n == 0;
-        return true;
-    }
-}
-
-/* Appends to the current line, or drops the line once it is too long. */
-static bool reader_append(reader *r, const char *p, size_t n)
-{
-    if (r->too_long)
-        return true;
-    if (n > LINE_LIMIT - r->len) {
-        r->too_long = true;
-        r->len = 0;
-        return true;
-    }
-    if (r->len + n + 1 > r->room) {
-        size_t room = r->room;
-        while (room < r->len + n + 1)
-            room *= 2;
-        if (room > LINE_LIMIT + 1)
-            room = LINE_LIMIT + 1;
-        char *line = realloc(r->line, room);
-        if (!line)
-            return false;
-        r->line = line;
-        r->room = room;
-    }
-    memcpy(r->line + r->len, p, n);
-    r->len += n;
-    return true;
-}
-
-/*
- * Reads the next line: 1 when there is one (maybe too long, see
- * r->too_long), 0 at the end of input, -1 on a read error (errno set), -2
- * when out of memory. The last line needs no newline; a CR before the
- * newline is dropped.
- */
-static int reader_next(reader *r)
-{
-    bool any = false;
-
-    r->len = 0;
-    r->too_long = false;
-    for (;;) {
-        if (r->start == r->end) {
-            if (r->eof)
-                break;
-            if (!reader_fill(r))
-                return -1;
-            if (r->eof)
-                break;
-        }
-        const char *p = r->chunk + r->start;
-        size_t avail = r->end - r->start;
-        const char *nl = memchr(p, '\n', avail);
-        size_t take = nl ? (size_t)(nl - p) : avail;
-
-        any = true;
-        if (!reader_append(r, p, take))
-            return -2;
-        take += nl != NULL;
-        r->start += take;
-        r->bytes += take;
-        if (nl)
-            break;
-    }
-    if (!any)
-        return 0;
-    if (r->len > 0 && r->line[r->len - 1] == '\r')
-        r->len--;
-    r->line[r->len] = '\0';
-    r->lineno++;
-    return 1;
-}
-
-/*
- * Opens the input: `path`, or standard input when it is NULL or "-".
- * Returns CLI_EX_OK, or CLI_EX_NOINPUT after an error naming the file, or
- * CLI_EX_SOFTWARE when out of memory. *size is the input's size in bytes
- * when it is a regular file, else 0.
- */
-static int reader_open(reader *r, const char *path, uint64_t *size)
-{
-    struct stat st;
-
-    memset(r, 0, sizeof *r);
-    r->fd = -1;
-    if (!path || strcmp(path, "-") == 0) {
-        r->fd = STDIN_FILENO;
-        r->name = "<stdin>";
-    } else {
-        r->name = path;
-        r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (r->fd < 0) {
-            cli_error("%s: %s", path, strerror(errno));
-            return CLI_EX_NOINPUT;
-        }
-    }
-    *size = 0;
-    if (fstat(r->fd, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            cli_error("%s: %s", r->name, strerror(EISDIR));
-            return CLI_EX_NOINPUT;
-        }
-        if (S_ISREG(st.st_mode))
-            *size = (uint64_t)st.st_size;
-    }
-    r->chunk = malloc(CHUNK_BYTES);
-    r->room = 256;
-    r->line = malloc(r->room);
-    if (!r->chunk || !r->line) {
-        cli_error("out of memory");
-        return CLI_EX_SOFTWARE;
-    }
-    return CLI_EX_OK;
-}
-
-static void reader_close(reader *r)
-{
-    if (r->fd > STDIN_FILENO)
-        close(r->fd);
-    free(r->chunk);
-    free(r->line);
-}
 
 /* ---- Progress on a terminal ---- */
 
@@ -307,81 +128,6 @@ typedef struct parsed {
     rg_comment c;
 } parsed;
 
-/* "an array", "a string", ... for messages. */
-static const char *json_kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a real number";
-    case JSON_TRUE:
-        return "true";
-    case JSON_FALSE:
-        return "false";
-    case JSON_NULL:
-        return "null";
-    }
-    return "something else";
-}
-
-/*
- * An optional string member: *out is its value, or NULL when it is absent
- * or null. False, with the reason in why, for any other type.
- */
-static bool optional_string(const json_t *obj, const char *key,
-                            const char **out, char *why, size_t why_size)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_string(v)) {
-        snprintf(why, why_size, "\"%s\" is %s, not a string", key,
-                 json_kind(v));
-        return false;
-    }
-    *out = json_string_value(v);
-    return true;
-}
-
-/* Replaces control characters, which jansson may quote from the line, so
- * that a message cannot play tricks on a terminal. */
-static void printable(char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            *s = '?';
-}
-
-/* Says why jansson rejected a line, in words a moderator can act on. */
-static void json_reason(const json_error_t *err, char *why, size_t why_size)
-{
-    switch (json_error_code(err)) {
-    case json_error_null_character:
-        /* jansson's own text names a flag of its API. */
-        snprintf(why, why_size,
-                 "a string holds a NUL character (\\u0000), at column %d",
-                 err->column);
-        break;
-    case json_error_duplicate_key:
-        snprintf(why, why_size, "%s", err->text);
-        break;
-    default:
-        snprintf(why, why_size, "not valid JSON: %s, at column %d", err->text,
-                 err->column);
-        break;
-    }
-    printable(why);
-}
-
 /*
  * Parses one line into a comment: returns 1, or 0 with the reason in why
  * when the line is not a comment, or -1 when out of memory. A line is not
@@ -398,27 +144,12 @@ static void json_reason(const json_error_t *err, char *why, size_t why_size)
 static int parse_comment(const char *line, size_t len, parsed *out, char *why,
                          size_t why_size)
 {
-    json_error_t err;
     const char *ip;
 
     memset(out, 0, sizeof *out);
-    if (strspn(line, " \t") == len) {
-        snprintf(why, why_size, "empty line");
-        return 0;
-    }
-    out->root =
-        json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
-    if (!out->root) {
-        if (json_error_code(&err) == json_error_out_of_memory)
-            return -1;
-        json_reason(&err, why, why_size);
-        return 0;
-    }
-    if (!json_is_object(out->root)) {
-        snprintf(why, why_size, "not a JSON object but %s",
-                 json_kind(out->root));
-        goto bad;
-    }
+    int got = cli_jsonl_parse(line, len, &out->root, why, why_size);
+    if (got <= 0)
+        return got;
 
     rg_comment_init(&out->c);
     const json_t *body = json_object_get(out->root, "body");
@@ -428,27 +159,19 @@ static int parse_comment(const char *line, size_t len, parsed *out, char *why,
     }
     if (!json_is_string(body)) {
         snprintf(why, why_size, "\"body\" is %s, not a string",
-                 json_kind(body));
+                 cli_json_kind(body));
         goto bad;
     }
     out->c.body = json_string_value(body);
-    if (!optional_string(out->root, "author", &out->c.author, why, why_size) ||
-        !optional_string(out->root, "email", &out->c.email, why, why_size) ||
-        !optional_string(out->root, "url", &out->c.url, why, why_size) ||
-        !optional_string(out->root, "ip", &ip, why, why_size))
+    if (!cli_json_optional_string(out->root, "author", &out->c.author, why,
+                                  why_size) ||
+        !cli_json_optional_string(out->root, "email", &out->c.email, why,
+                                  why_size) ||
+        !cli_json_optional_string(out->root, "url", &out->c.url, why,
+                                  why_size) ||
+        !cli_json_optional_string(out->root, "ip", &ip, why, why_size) ||
+        !cli_jsonl_id(out->root, &out->id, why, why_size))
         goto bad;
-
-    /* The id is echoed as given: a string, or an integer that jansson
-     * holds exactly (json_int_t is 64 bits; larger ones fail to parse). */
-    json_t *id = json_object_get(out->root, "id");
-    if (id && !json_is_null(id)) {
-        if (!json_is_string(id) && !json_is_integer(id)) {
-            snprintf(why, why_size, "\"id\" is %s, not a string or an integer",
-                     json_kind(id));
-            goto bad;
-        }
-        out->id = id;
-    }
     return 1;
 bad:
     json_decref(out->root);
@@ -458,29 +181,13 @@ bad:
 
 /* ---- Common to both verbs ---- */
 
-/* True when the URL names a memory: model ("memory:", any case). */
-static bool is_memory_url(const char *url)
-{
-    return strncasecmp(url, "memory:", 7) == 0;
-}
-
-/* Reports a bad line: "captcha-check: FILE:LINE: reason". */
-static void bad_line(const reader *r, progress *p, const char *why)
+/* Reports a bad line, clearing the progress line p first unless it is
+ * NULL. */
+static void bad_line(const cli_reader *r, progress *p, const char *why)
 {
     if (p)
         progress_clear(p);
-    cli_error("%s:%" PRIu64 ": %s", r->name, r->lineno, why);
-}
-
-/* Reports a failed read of the input; returns the exit status. */
-static int read_error(const reader *r, int rc)
-{
-    if (rc == -2) {
-        cli_error("out of memory");
-        return CLI_EX_SOFTWARE;
-    }
-    cli_error("%s: %s", r->name, strerror(errno));
-    return CLI_EX_IOERR;
+    cli_reader_bad_line(r, why);
 }
 
 /*
@@ -489,16 +196,16 @@ static int read_error(const reader *r, int rc)
  * with *pc filled (the caller releases pc->root), 0 at the end of the
  * input, or -1 with *ex set after a read error or when out of memory.
  */
-static int next_comment(reader *r, progress *p, parsed *pc, uint64_t *bad,
+static int next_comment(cli_reader *r, progress *p, parsed *pc, uint64_t *bad,
                         int *ex)
 {
     char why[256];
     int rc;
 
-    while ((rc = reader_next(r)) > 0) {
+    while ((rc = cli_reader_next(r)) > 0) {
         int got = 0;
         if (r->too_long)
-            snprintf(why, sizeof why, "longer than 1 MiB");
+            snprintf(why, sizeof why, CLI_LINE_TOO_LONG);
         else
             got = parse_comment(r->line, r->len, pc, why, sizeof why);
         if (got > 0)
@@ -514,7 +221,7 @@ static int next_comment(reader *r, progress *p, parsed *pc, uint64_t *bad,
     }
     if (rc == 0)
         return 0;
-    *ex = read_error(r, rc);
+    *ex = cli_reader_error(r, rc);
     return -1;
 }
 
@@ -536,12 +243,7 @@ static int model_error(const char *url, int rc)
                   UINT32_MAX);
         return CLI_EX_IOERR;
     }
-    int ex = cli_exit_for_error(rc);
-    if (ex == CLI_EX_IOERR)
-        cli_error("model '%s': %s", url, rg_strerror(rc));
-    else
-        cli_error("%s", rg_strerror(rc));
-    return ex;
+    return cli_report_error(rc, "model", url, NULL);
 }
 
 /*
@@ -553,34 +255,21 @@ static int model_error(const char *url, int rc)
  * later by open_model().
  */
 static int open_input(const cli_verb *self, const char *db, const char *path,
-                      bool must_exist, reader *r, uint64_t *size, char **url)
+                      bool must_exist, cli_reader *r, uint64_t *size,
+                      char **url)
 {
-    const char *given = db;
-    if (!given) {
-        const char *env = getenv("REPLYGUARD_DB");
-        given = env && *env ? env : NULL;
-    }
-    if (given && is_memory_url(given))
+    const char *given = cli_given_model(db);
+    if (given && cli_is_memory_url(given))
         return cli_usage_error(self,
                                "a memory: model lives only as long as "
                                "captcha-check runs; use --db sqlite:PATH");
 
-    int ex = reader_open(r, path, size);
+    int ex = cli_reader_open(r, path, size);
     if (ex == CLI_EX_OK)
         ex = cli_model_url(db, url);
-    if (ex != CLI_EX_OK)
-        return ex;
-
-    if (must_exist && strncasecmp(*url, "sqlite:", 7) == 0) {
-        const char *file = *url + 7;
-        if (access(file, F_OK) != 0 && errno == ENOENT) {
-            cli_error("model '%s': no such file; train it first "
-                      "(captcha-check train --help)",
-                      *url);
-            return CLI_EX_IOERR;
-        }
-    }
-    return CLI_EX_OK;
+    if (ex == CLI_EX_OK && must_exist)
+        ex = cli_check_model(*url);
+    return ex;
 }
 
 /* Opens the model; `threads` is the handle's rg_bayes_config.threads.
@@ -624,7 +313,7 @@ typedef struct batch {
 typedef struct training {
     rg_bayes *b;
     const char *url;
-    const reader *r;
+    const cli_reader *r;
     progress *prog;
     rg_class cls;
     bool unlearn;
@@ -686,7 +375,7 @@ static int batch_flush(training *t, batch *bt)
 }
 
 /* Reads every line, learning comments in batches. */
-static int train_loop(training *t, reader *r)
+static int train_loop(training *t, cli_reader *r)
 {
     batch *bt = calloc(1, sizeof *bt);
     int ex = CLI_EX_OK;
@@ -734,7 +423,7 @@ static int run_train(const cli_verb *self, int argc, char **argv)
     bool spam = false, ham = false, unlearn = false;
     int c;
 
-    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             db = optarg;
@@ -756,12 +445,11 @@ static int run_train(const cli_verb *self, int argc, char **argv)
     }
     if (spam == ham)
         return cli_usage_error(self, "wants exactly one of --spam and --ham");
-    if (argc - optind > 1)
-        return cli_usage_error(self, "wants at most one FILE, got %d",
-                               argc - optind);
-    const char *path = optind < argc ? argv[optind] : NULL;
+    const char *path;
+    if (cli_file_operand(self, argc, argv, &path) != CLI_EX_OK)
+        return CLI_EX_USAGE;
 
-    reader r;
+    cli_reader r;
     uint64_t size = 0;
     char *url = NULL;
     rg_bayes *b = NULL;
@@ -809,7 +497,7 @@ static int run_train(const cli_verb *self, int argc, char **argv)
 out:
     rg_bayes_close(b);
     free(url);
-    reader_close(&r);
+    cli_reader_close(&r);
     return ex;
 }
 
@@ -843,93 +531,23 @@ const cli_verb cli_verb_train = {
 
 /* ---- classify ---- */
 
-/* The length of the UTF-8 sequence at p, or 0 when it is not valid. */
-static size_t utf8_length(const unsigned char *p)
-{
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        unsigned lo = p[0] == 0xe0 ? 0xa0 : 0x80;
-        unsigned hi = p[0] == 0xed ? 0x9f : 0xbf;
-        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        unsigned lo = p[0] == 0xf0 ? 0x90 : 0x80;
-        unsigned hi = p[0] == 0xf4 ? 0x8f : 0xbf;
-        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
-                       (p[3] & 0xc0) == 0x80
-                   ? 4
-                   : 0;
-    }
-    return 0;
-}
-
-/*
- * Writes s as a JSON string. Unlike cli_json_string(), it replaces bytes
- * that are not UTF-8 with U+FFFD, so the output is always valid JSON: a
- * clue's token is cut to fit RG_CLUE_TOKEN_MAX, perhaps inside a character.
- */
-static void put_string(FILE *fp, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    putc('"', fp);
-    while (*p) {
-        size_t n = utf8_length(p);
-        if (n == 0) {
-            fputs("\\ufffd", fp);
-            p++;
-        } else if (n > 1) {
-            fwrite(p, 1, n, fp);
-            p += n;
-        } else {
-            if (*p == '"' || *p == '\\')
-                fprintf(fp, "\\%c", *p);
-            else if (*p < 0x20)
-                fprintf(fp, "\\u%04x", (unsigned)*p);
-            else
-                putc(*p, fp);
-            p++;
-        }
-    }
-    putc('"', fp);
-}
-
-/* Writes a probability; JSON has no NaN, so one would be null. */
-static void put_number(FILE *fp, double x)
-{
-    if (isfinite(x))
-        fprintf(fp, "%.6f", x);
-    else
-        fputs("null", fp);
-}
-
 /* Writes one result line. */
 static void put_result(FILE *fp, const json_t *id, const rg_bayes_result *res,
                        const rg_clue *clues, bool explain)
 {
     putc('{', fp);
-    if (id) {
-        fputs("\"id\":", fp);
-        if (json_is_string(id))
-            put_string(fp, json_string_value(id));
-        else
-            fprintf(fp, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-        putc(',', fp);
-    }
+    cli_jsonl_put_id(fp, id);
     fputs("\"spamicity\":", fp);
-    put_number(fp, res->spamicity);
+    cli_json_number(fp, res->spamicity);
     fputs(",\"verdict\":", fp);
-    put_string(fp, rg_bayes_verdict_name(res->verdict));
+    cli_json_string(fp, rg_bayes_verdict_name(res->verdict));
     if (explain) {
         fputs(",\"clues\":[", fp);
         for (size_t i = 0; i < res->nclues && i < EXPLAIN_CLUES; i++) {
             fputs(i ? ",{\"token\":" : "{\"token\":", fp);
-            put_string(fp, clues[i].token);
+            cli_json_string(fp, clues[i].token);
             fputs(",\"p\":", fp);
-            put_number(fp, clues[i].probability);
+            cli_json_number(fp, clues[i].probability);
             fprintf(fp, ",\"spam\":%" PRIu32 ",\"ham\":%" PRIu32 "}",
                     clues[i].spam_count, clues[i].ham_count);
         }
@@ -962,7 +580,7 @@ typedef struct pending {
 } pending;
 
 /* Adds the reader's current line; false when out of memory. */
-static bool pending_add(pending *pd, const reader *r)
+static bool pending_add(pending *pd, const cli_reader *r)
 {
     size_t i = pd->n;
     pd->lineno[i] = r->lineno;
@@ -1031,7 +649,7 @@ static void parse_share(share_job *j)
         char why[256];
         int got = 0;
         if (pd->start[i] == SIZE_MAX)
-            snprintf(why, sizeof why, "longer than 1 MiB");
+            snprintf(why, sizeof why, CLI_LINE_TOO_LONG);
         else
             got = parse_comment(pd->text + pd->start[i], pd->len[i],
                                 &j->items[j->good], why, sizeof why);
@@ -1152,7 +770,7 @@ static void scorers_stop(scorers *sc)
 typedef struct classify_ctx {
     rg_bayes *b; /* NULL until open_model() */
     const char *url;
-    reader *r;
+    cli_reader *r;
     pending *pd;
     uint64_t *bad;
     scorers *sc;
@@ -1256,7 +874,8 @@ static void flush_before_read(void *arg)
 }
 
 /* Scores each comment alone, for its clues. */
-static int explain_loop(rg_bayes *b, const char *url, reader *r, uint64_t *bad)
+static int explain_loop(rg_bayes *b, const char *url, cli_reader *r,
+                        uint64_t *bad)
 {
     rg_clue clues[EXPLAIN_CLUES];
     int ex = CLI_EX_OK;
@@ -1297,7 +916,7 @@ static int explain_loop(rg_bayes *b, const char *url, reader *r, uint64_t *bad)
  * the meantime. *b is the model once open (or NULL), for the caller to
  * close.
  */
-static int classify_loop(rg_bayes **b, const char *url, reader *r,
+static int classify_loop(rg_bayes **b, const char *url, cli_reader *r,
                          bool open_late, uint64_t *bad, scorers *sc)
 {
     pending *pd = calloc(1, sizeof *pd);
@@ -1316,7 +935,7 @@ static int classify_loop(rg_bayes **b, const char *url, reader *r,
 
     r->before_read = flush_before_read;
     r->before_read_arg = &cx;
-    while (cx.ex == CLI_EX_OK && (rc = reader_next(r)) > 0) {
+    while (cx.ex == CLI_EX_OK && (rc = cli_reader_next(r)) > 0) {
         if (!pending_add(pd, r)) {
             rc = -2;
             break;
@@ -1327,7 +946,7 @@ static int classify_loop(rg_bayes **b, const char *url, reader *r,
             break;
     }
     if (cx.ex == CLI_EX_OK && rc < 0)
-        ex = read_error(r, rc);
+        ex = cli_reader_error(r, rc);
     flush_before_read(&cx);
     /* An empty input still needs a model that opens. */
     model_ready(&cx);
@@ -1366,7 +985,7 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
     bool explain = false;
     int c;
 
-    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             db = optarg;
@@ -1380,12 +999,11 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
             return cli_option_error(self, c, argv);
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error(self, "wants at most one FILE, got %d",
-                               argc - optind);
-    const char *path = optind < argc ? argv[optind] : NULL;
+    const char *path;
+    if (cli_file_operand(self, argc, argv, &path) != CLI_EX_OK)
+        return CLI_EX_USAGE;
 
-    reader r;
+    cli_reader r;
     uint64_t size, bad = 0;
     char *url = NULL;
     rg_bayes *b = NULL;
@@ -1414,7 +1032,7 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
         ex = CLI_EX_DATAERR;
     rg_bayes_close(b);
     free(url);
-    reader_close(&r);
+    cli_reader_close(&r);
     return ex;
 }
 

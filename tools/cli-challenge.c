@@ -13,19 +13,8 @@
 #include <getopt.h>
 #include <sodium.h>
 
+#include "cli-jsonl.h"
 #include "cli.h"
-
-/* Long options only, plus -h; the leading ':' makes getopt_long() report a
- * missing value as ':' and keep quiet, so the messages are ours. */
-#define SHORT_OPTS ":h"
-
-/* A ttl that rg_guard_new() accepts along with min_solve: the guard wants
- * min_solve < ttl. When verifying, the ttl is unused (each token carries
- * its own expiry), so any such value is right. */
-static uint32_t ttl_for(uint32_t min_solve, uint32_t ttl)
-{
-    return ttl > min_solve ? ttl : min_solve + 1;
-}
 
 /* keygen */
 
@@ -123,7 +112,7 @@ static int run_keygen(const cli_verb *self, int argc, char **argv)
     bool force = false;
     int c;
 
-    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             if (!cli_parse_u32(optarg, UINT32_MAX, &id))
@@ -204,7 +193,7 @@ static int run_issue(const cli_verb *self, int argc, char **argv)
     int c;
 
     rg_config_init(&cfg);
-    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             key = optarg;
@@ -249,9 +238,7 @@ static int run_issue(const cli_verb *self, int argc, char **argv)
 
     rg_guard *g = NULL;
     rg_challenge ch;
-    int ex = cli_guard_new(&g, &cfg);
-    if (ex == CLI_EX_OK)
-        ex = cli_load_keys(g, key);
+    int ex = cli_guard_open(&g, &cfg, key);
     if (ex == CLI_EX_OK) {
         int rc = rg_challenge_issue_in(g, binding, locale, style, &ch);
         if (rc != RG_OK) {
@@ -341,7 +328,7 @@ static int run_verify(const cli_verb *self, int argc, char **argv)
     int c;
 
     rg_config_init(&cfg);
-    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             key = optarg;
@@ -353,12 +340,9 @@ static int run_verify(const cli_verb *self, int argc, char **argv)
             store = optarg;
             break;
         case 'm':
-            if (!cli_parse_u32(optarg, UINT32_MAX - 1, &cfg.min_solve_s))
-                return cli_usage_error(self,
-                                       "--min-solve wants seconds "
-                                       "from 0 to 4294967294, not "
-                                       "'%s'",
-                                       optarg);
+            if (cli_option_min_solve(self, optarg, &cfg.min_solve_s) !=
+                CLI_EX_OK)
+                return CLI_EX_USAGE;
             break;
         case 'h':
             return cli_help(self);
@@ -385,23 +369,16 @@ static int run_verify(const cli_verb *self, int argc, char **argv)
         return ex;
 
     cfg.store = url;
-    cfg.ttl_s = ttl_for(cfg.min_solve_s, cfg.ttl_s);
+    cfg.ttl_s = cli_ttl_for(cfg.min_solve_s, cfg.ttl_s);
     rg_guard *g = NULL;
     rg_verdict v = RG_VERDICT_MALFORMED;
-    ex = cli_guard_new(&g, &cfg);
-    if (ex == CLI_EX_OK)
-        ex = cli_load_keys(g, key);
+    ex = cli_guard_open(&g, &cfg, key);
     if (ex == CLI_EX_OK) {
         int rc = rg_challenge_verify(g, token, answer, binding, &v);
-        if (rc != RG_OK) {
-            /* The store could not record the token, so the library failed
-             * closed: no verdict at all, rather than a guess. */
-            ex = cli_exit_for_error(rc);
-            if (ex == CLI_EX_IOERR)
-                cli_error("store '%s': %s", url, rg_strerror(rc));
-            else
-                cli_error("cannot verify: %s", rg_strerror(rc));
-        }
+        /* The store could not record the token, so the library failed
+         * closed: no verdict at all, rather than a guess. */
+        if (rc != RG_OK)
+            ex = cli_report_error(rc, "store", url, "cannot verify");
     }
     rg_guard_free(g);
     free(url);
@@ -550,7 +527,7 @@ static int run_demo(const cli_verb *self, int argc, char **argv)
     /* Shorter than the library's 5 s: someone trying the tool reads fast,
      * and still sees the time trap if they answer at once. */
     cfg.min_solve_s = 2;
-    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (cli_option_locale(self, optarg, &locale) != CLI_EX_OK)
@@ -561,12 +538,9 @@ static int run_demo(const cli_verb *self, int argc, char **argv)
                 return CLI_EX_USAGE;
             break;
         case 'm':
-            if (!cli_parse_u32(optarg, UINT32_MAX - 1, &cfg.min_solve_s))
-                return cli_usage_error(self,
-                                       "--min-solve wants seconds "
-                                       "from 0 to 4294967294, not "
-                                       "'%s'",
-                                       optarg);
+            if (cli_option_min_solve(self, optarg, &cfg.min_solve_s) !=
+                CLI_EX_OK)
+                return CLI_EX_USAGE;
             break;
         case 'h':
             return cli_help(self);
@@ -579,7 +553,7 @@ static int run_demo(const cli_verb *self, int argc, char **argv)
 
     /* Everything in memory: a key made for this run, forgotten after. */
     cfg.store = "memory:";
-    cfg.ttl_s = ttl_for(cfg.min_solve_s, cfg.ttl_s);
+    cfg.ttl_s = cli_ttl_for(cfg.min_solve_s, cfg.ttl_s);
     rg_guard *g = NULL;
     int ex = cli_guard_new(&g, &cfg);
     if (ex != CLI_EX_OK)

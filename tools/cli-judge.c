@@ -5,30 +5,18 @@
  * is the rate limiter alone, for a script that guards something else.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <getopt.h>
 #include <jansson.h>
 
+#include "cli-jsonl.h"
 #include "cli.h"
-
-/* Long options only, plus -h; see cli-challenge.c. */
-#define SHORT_OPTS ":h"
-
-/* A longer input line is a bad line; it is read to its end but never
- * held, as with classify. */
-#define LINE_LIMIT (1024 * 1024)
-
-/* Input is read in chunks of this many bytes. */
-#define CHUNK_BYTES (64 * 1024)
 
 /* The limiter's bounds (include/replyguard.h, rg_limiter_config). */
 #define RATE_MIN  1e-6
@@ -45,38 +33,6 @@
 #define LIMITER_FAILURES "judge-failures"
 
 /* ---- Small helpers ---- */
-
-/* True when the URL names a memory: store ("memory:", any case). */
-static bool is_memory_url(const char *url)
-{
-    return strncasecmp(url, "memory:", 7) == 0;
-}
-
-/* The store URL the user asked for, before any default: `option`, else a
- * non-empty $REPLYGUARD_STORE, else NULL. */
-static const char *given_store(const char *option)
-{
-    if (option)
-        return option;
-    const char *env = getenv("REPLYGUARD_STORE");
-    return env && *env ? env : NULL;
-}
-
-/*
- * Copies untrusted text into a message: control characters become '?'
- * (so that a message cannot play tricks on a terminal), and text longer
- * than the buffer is cut and ends in "...".
- */
-static void for_message(const char *s, char *out, size_t size)
-{
-    size_t n = 0;
-
-    for (; *s && n + 1 < size; s++, n++)
-        out[n] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
-    out[n] = '\0';
-    if (*s && size >= 4)
-        memcpy(out + size - 4, "...", 4);
-}
 
 /*
  * Parses a rate "N/s", "N/m" or "N/h" into events per second. N is a
@@ -180,54 +136,9 @@ static int open_limiter(const char *url, const char *name,
     if (rc == RG_OK)
         return CLI_EX_OK;
     *out = NULL;
-    int ex = cli_exit_for_error(rc);
-    if (ex == CLI_EX_IOERR)
-        cli_error("store '%s': %s", url, rg_strerror(rc));
-    else
-        cli_error("cannot set up limiter '%s': %s", name, rg_strerror(rc));
-    return ex;
-}
-
-/* "an array", "a string", ... for messages. */
-static const char *json_kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a real number";
-    case JSON_TRUE:
-        return "true";
-    case JSON_FALSE:
-        return "false";
-    case JSON_NULL:
-        return "null";
-    }
-    return "something else";
-}
-
-/* Says why jansson rejected some text, without control characters. */
-static void json_reason(const json_error_t *err, char *why, size_t why_size)
-{
-    char text[JSON_ERROR_TEXT_LENGTH];
-
-    for_message(err->text, text, sizeof text);
-    if (json_error_code(err) == json_error_null_character)
-        /* jansson's own text names a flag of its API. */
-        snprintf(why, why_size,
-                 "a string holds a NUL character (\\u0000), at column %d",
-                 err->column);
-    else if (json_error_code(err) == json_error_duplicate_key)
-        snprintf(why, why_size, "%s", text);
-    else
-        snprintf(why, why_size, "not valid JSON: %s, at column %d", text,
-                 err->column);
+    char doing[LIMITER_NAME_MAX + sizeof "cannot set up limiter ''"];
+    snprintf(doing, sizeof doing, "cannot set up limiter '%s'", name);
+    return cli_report_error(rc, "store", url, doing);
 }
 
 /* ---- The policy file ---- */
@@ -258,7 +169,7 @@ static int policy_type_error(const policy_reader *pr, const char *member,
                              const json_t *v, const char *wanted)
 {
     return cli_usage_error(pr->verb, "%s: \"%s\" is %s, not %s", pr->path,
-                           member, json_kind(v), wanted);
+                           member, cli_json_kind(v), wanted);
 }
 
 /* An action: "accept", "moderate" or "reject". */
@@ -284,7 +195,7 @@ static int policy_action(const policy_reader *pr, const char *member,
         }
     }
     char got[64];
-    for_message(json_string_value(v), got, sizeof got);
+    cli_for_message(json_string_value(v), got, sizeof got);
     return cli_usage_error(pr->verb, "%s: \"%s\" is '%s', not %s", pr->path,
                            member, got, wanted);
 }
@@ -341,7 +252,7 @@ static int policy_limiter(const policy_reader *pr, const char *member,
                                        "a string such as \"5/m\"");
             else if (!parse_rate(json_string_value(value), &out->rate_per_s)) {
                 char got[64];
-                for_message(json_string_value(value), got, sizeof got);
+                cli_for_message(json_string_value(value), got, sizeof got);
                 ex = cli_usage_error(pr->verb, "%s: \"%s\" is '%s', not %s",
                                      pr->path, name, got, RATE_WANTED);
             }
@@ -355,7 +266,7 @@ static int policy_limiter(const policy_reader *pr, const char *member,
                                 &policy->escalation_cap_s);
         } else {
             char got[64];
-            for_message(name, got, sizeof got);
+            cli_for_message(name, got, sizeof got);
             ex = cli_usage_error(pr->verb, "%s: unknown key \"%s\"", pr->path,
                                  got);
         }
@@ -394,7 +305,7 @@ static int policy_limit_by(const policy_reader *pr, const json_t *v,
         }
     }
     char got[64];
-    for_message(json_string_value(v), got, sizeof got);
+    cli_for_message(json_string_value(v), got, sizeof got);
     return cli_usage_error(pr->verb, "%s: \"limit_by\" is '%s', not %s",
                            pr->path, got, wanted);
 }
@@ -438,7 +349,7 @@ static int policy_member(const policy_reader *pr, const char *key,
         return policy_integer(pr, key, v, 1, 1000, &p->failure_cost);
 
     char got[64];
-    for_message(key, got, sizeof got);
+    cli_for_message(key, got, sizeof got);
     return cli_usage_error(pr->verb, "%s: unknown key \"%s\"", pr->path, got);
 }
 
@@ -478,14 +389,14 @@ static int read_policy(const cli_verb *v, const char *path, judge_settings *s)
             return CLI_EX_SOFTWARE;
         }
         char why[256];
-        json_reason(&err, why, sizeof why);
+        cli_json_reason(&err, why, sizeof why);
         return cli_usage_error(v, "%s:%d: %s", path, err.line, why);
     }
 
     int ex = CLI_EX_OK;
     if (!json_is_object(root)) {
         ex = cli_usage_error(v, "%s: not a JSON object but %s", path,
-                             json_kind(root));
+                             cli_json_kind(root));
     } else {
         const char *key;
         json_t *value;
@@ -500,155 +411,6 @@ static int read_policy(const cli_verb *v, const char *path, judge_settings *s)
     return ex;
 }
 
-/* ---- Reading lines ---- */
-
-/*
- * A reader of lines from a file descriptor, as classify's: it bounds a
- * line without buffering it, and flushes standard output before each read
- * that may wait, so that a program can write one submission and read the
- * decision before it writes the next.
- */
-typedef struct reader {
-    int fd;
-    const char *name;  /* for messages: the path, or "<stdin>" */
-    char *chunk;       /* CHUNK_BYTES */
-    size_t start, end; /* unread bytes in chunk */
-    bool eof;
-    char *line; /* the current line, NUL-terminated, without its newline */
-    size_t len, room;
-    bool too_long;   /* the line was longer than LINE_LIMIT: discarded */
-    uint64_t lineno; /* of the current line, from 1 */
-} reader;
-
-/* Reads the next chunk; false with errno set on a read error. */
-static bool reader_fill(reader *r)
-{
-    fflush(stdout); /* errors are seen by ferror() later */
-    for (;;) {
-        ssize_t n = read(r->fd, r->chunk, CHUNK_BYTES);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return false;
-        r->start = 0;
-        r->end = (size_t)n;
-        r->eof = n == 0;
-        return true;
-    }
-}
-
-/* Appends to the current line, or drops the line once it is too long.
- * False when out of memory. */
-static bool reader_append(reader *r, const char *p, size_t n)
-{
-    if (r->too_long)
-        return true;
-    if (n > LINE_LIMIT - r->len) {
-        r->too_long = true;
-        r->len = 0;
-        return true;
-    }
-    if (r->len + n + 1 > r->room) {
-        size_t room = r->room;
-        while (room < r->len + n + 1)
-            room *= 2;
-        if (room > LINE_LIMIT + 1)
-            room = LINE_LIMIT + 1;
-        char *line = realloc(r->line, room);
-        if (!line)
-            return false;
-        r->line = line;
-        r->room = room;
-    }
-    memcpy(r->line + r->len, p, n);
-    r->len += n;
-    return true;
-}
-
-/*
- * Reads the next line: 1 when there is one (maybe too long, see
- * r->too_long), 0 at the end of input, -1 on a read error (errno set), -2
- * when out of memory. The last line needs no newline; a CR before the
- * newline is dropped.
- */
-static int reader_next(reader *r)
-{
-    bool any = false;
-
-    r->len = 0;
-    r->too_long = false;
-    for (;;) {
-        if (r->start == r->end) {
-            if (r->eof)
-                break;
-            if (!reader_fill(r))
-                return -1;
-            if (r->eof)
-                break;
-        }
-        const char *p = r->chunk + r->start;
-        size_t avail = r->end - r->start;
-        const char *nl = memchr(p, '\n', avail);
-        size_t take = nl ? (size_t)(nl - p) : avail;
-
-        any = true;
-        if (!reader_append(r, p, take))
-            return -2;
-        r->start += take + (nl != NULL);
-        if (nl)
-            break;
-    }
-    if (!any)
-        return 0;
-    if (r->len > 0 && r->line[r->len - 1] == '\r')
-        r->len--;
-    r->line[r->len] = '\0';
-    r->lineno++;
-    return 1;
-}
-
-/* Opens `path`, or standard input when it is NULL or "-". Returns
- * CLI_EX_OK, or CLI_EX_NOINPUT after an error naming the file, or
- * CLI_EX_SOFTWARE when out of memory. */
-static int reader_open(reader *r, const char *path)
-{
-    struct stat st;
-
-    memset(r, 0, sizeof *r);
-    r->fd = -1;
-    if (!path || strcmp(path, "-") == 0) {
-        r->fd = STDIN_FILENO;
-        r->name = "<stdin>";
-    } else {
-        r->name = path;
-        r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (r->fd < 0) {
-            cli_error("%s: %s", path, strerror(errno));
-            return CLI_EX_NOINPUT;
-        }
-    }
-    if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        cli_error("%s: %s", r->name, strerror(EISDIR));
-        return CLI_EX_NOINPUT;
-    }
-    r->chunk = malloc(CHUNK_BYTES);
-    r->room = 256;
-    r->line = malloc(r->room);
-    if (!r->chunk || !r->line) {
-        cli_error("out of memory");
-        return CLI_EX_SOFTWARE;
-    }
-    return CLI_EX_OK;
-}
-
-static void reader_close(reader *r)
-{
-    if (r->fd > STDIN_FILENO)
-        close(r->fd);
-    free(r->chunk);
-    free(r->line);
-}
-
 /* ---- Submissions from JSON ---- */
 
 /* One parsed line. The strings of `s` belong to `root`. */
@@ -657,27 +419,6 @@ typedef struct parsed {
     json_t *id; /* borrowed from root; NULL when the line has none */
     rg_submission s;
 } parsed;
-
-/*
- * An optional string member: *out is its value, or NULL when it is absent
- * or null. False, with the reason in why, for any other type.
- */
-static bool optional_string(const json_t *obj, const char *key,
-                            const char **out, char *why, size_t why_size)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_string(v)) {
-        snprintf(why, why_size, "\"%s\" is %s, not a string", key,
-                 json_kind(v));
-        return false;
-    }
-    *out = json_string_value(v);
-    return true;
-}
 
 /*
  * Parses one line into a submission: returns 1, or 0 with the reason in
@@ -690,26 +431,10 @@ static bool optional_string(const json_t *obj, const char *key,
 static int parse_submission(const char *line, size_t len, parsed *out,
                             char *why, size_t why_size)
 {
-    json_error_t err;
-
     memset(out, 0, sizeof *out);
-    if (strspn(line, " \t") == len) {
-        snprintf(why, why_size, "empty line");
-        return 0;
-    }
-    out->root =
-        json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
-    if (!out->root) {
-        if (json_error_code(&err) == json_error_out_of_memory)
-            return -1;
-        json_reason(&err, why, why_size);
-        return 0;
-    }
-    if (!json_is_object(out->root)) {
-        snprintf(why, why_size, "not a JSON object but %s",
-                 json_kind(out->root));
-        goto bad;
-    }
+    int got = cli_jsonl_parse(line, len, &out->root, why, why_size);
+    if (got <= 0)
+        return got;
 
     rg_submission *s = &out->s;
     rg_submission_init(s);
@@ -724,21 +449,11 @@ static int parse_submission(const char *line, size_t len, parsed *out,
         {"binding", &s->binding},
     };
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
-        if (!optional_string(out->root, members[i].name, members[i].field, why,
-                             why_size))
+        if (!cli_json_optional_string(out->root, members[i].name,
+                                      members[i].field, why, why_size))
             goto bad;
-
-    /* The id is echoed as given: a string, or an integer that jansson
-     * holds exactly (json_int_t is 64 bits; larger ones fail to parse). */
-    json_t *id = json_object_get(out->root, "id");
-    if (id && !json_is_null(id)) {
-        if (!json_is_string(id) && !json_is_integer(id)) {
-            snprintf(why, why_size, "\"id\" is %s, not a string or an integer",
-                     json_kind(id));
-            goto bad;
-        }
-        out->id = id;
-    }
+    if (!cli_jsonl_id(out->root, &out->id, why, why_size))
+        goto bad;
     return 1;
 bad:
     json_decref(out->root);
@@ -752,14 +467,7 @@ bad:
 static void put_decision(FILE *fp, const json_t *id, const rg_decision *d)
 {
     putc('{', fp);
-    if (id) {
-        fputs("\"id\":", fp);
-        if (json_is_string(id))
-            cli_json_string(fp, json_string_value(id));
-        else
-            fprintf(fp, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-        putc(',', fp);
-    }
+    cli_jsonl_put_id(fp, id);
     fputs("\"action\":", fp);
     cli_json_string(fp, rg_action_name(d->action));
     fputs(",\"reasons\":[", fp);
@@ -775,8 +483,8 @@ static void put_decision(FILE *fp, const json_t *id, const rg_decision *d)
     }
     fputs("],\"spamicity\":", fp);
     /* The filter's score is from 0 to 1; below 0 it did not run. */
-    if (d->spamicity >= 0 && isfinite(d->spamicity))
-        fprintf(fp, "%.6f", d->spamicity);
+    if (d->spamicity >= 0)
+        cli_json_number(fp, d->spamicity);
     else
         fputs("null", fp);
     fprintf(fp, ",\"retry_after_ms\":%" PRIu64 "}\n", d->retry_after_ms);
@@ -795,12 +503,6 @@ typedef struct judge_run {
     const char *store; /* the store's URL, for messages */
 } judge_run;
 
-/* Reports a bad line: "captcha-check: FILE:LINE: reason". */
-static void bad_line(const reader *r, const char *why)
-{
-    cli_error("%s:%" PRIu64 ": %s", r->name, r->lineno, why);
-}
-
 /* Why rg_judge() refused a submission's address. */
 static void address_reason(const rg_submission *s, char *why, size_t size)
 {
@@ -812,7 +514,7 @@ static void address_reason(const rg_submission *s, char *why, size_t size)
                  "address");
         return;
     }
-    for_message(s->client, got, sizeof got);
+    cli_for_message(s->client, got, sizeof got);
     snprintf(why, size, "\"ip\" is not an IPv4 or IPv6 address: '%s'", got);
 }
 
@@ -821,17 +523,17 @@ static void address_reason(const rg_submission *s, char *why, size_t size)
  * Returns CLI_EX_OK, or the exit status of a fatal error; counts the bad
  * lines in *bad.
  */
-static int judge_loop(judge_run *run, const rg_policy *policy, reader *r,
+static int judge_loop(judge_run *run, const rg_policy *policy, cli_reader *r,
                       uint64_t *bad)
 {
     char why[256];
     int rc;
 
-    while ((rc = reader_next(r)) > 0) {
+    while ((rc = cli_reader_next(r)) > 0) {
         parsed pc;
         int got = 0;
         if (r->too_long)
-            snprintf(why, sizeof why, "longer than 1 MiB");
+            snprintf(why, sizeof why, CLI_LINE_TOO_LONG);
         else
             got = parse_submission(r->line, r->len, &pc, why, sizeof why);
         if (got < 0) {
@@ -839,7 +541,7 @@ static int judge_loop(judge_run *run, const rg_policy *policy, reader *r,
             break;
         }
         if (got == 0) {
-            bad_line(r, why);
+            cli_reader_bad_line(r, why);
             ++*bad;
             continue;
         }
@@ -851,7 +553,7 @@ static int judge_loop(judge_run *run, const rg_policy *policy, reader *r,
         if (pc.s.client && rg_client_key(pc.s.client, 64, client_key,
                                          &client_key_len) != RG_OK) {
             address_reason(&pc.s, why, sizeof why);
-            bad_line(r, why);
+            cli_reader_bad_line(r, why);
             ++*bad;
             json_decref(pc.root);
             continue;
@@ -863,7 +565,7 @@ static int judge_loop(judge_run *run, const rg_policy *policy, reader *r,
             put_decision(stdout, pc.id, &d);
         } else if (jr == RG_EADDRESS) {
             address_reason(&pc.s, why, sizeof why);
-            bad_line(r, why);
+            cli_reader_bad_line(r, why);
             ++*bad;
         }
         json_decref(pc.root);
@@ -881,53 +583,7 @@ static int judge_loop(judge_run *run, const rg_policy *policy, reader *r,
         if (ferror(stdout))
             return CLI_EX_IOERR;
     }
-    if (rc == -2) {
-        cli_error("out of memory");
-        return CLI_EX_SOFTWARE;
-    }
-    if (rc < 0) {
-        cli_error("%s: %s", r->name, strerror(errno));
-        return CLI_EX_IOERR;
-    }
-    return CLI_EX_OK;
-}
-
-/* A ttl that rg_guard_new() accepts along with min_solve (it wants
- * min_solve < ttl); verifying never uses it, as in cli-challenge.c. */
-static uint32_t ttl_for(uint32_t min_solve, uint32_t ttl)
-{
-    return ttl > min_solve ? ttl : min_solve + 1;
-}
-
-/*
- * The model the user asked for: `option`, else a non-empty
- * $REPLYGUARD_DB, else NULL for no content filter. Unlike classify there
- * is no default model: one that happens to lie in the default place must
- * not start rejecting comments unasked.
- */
-static const char *given_model(const char *option)
-{
-    if (option)
-        return option;
-    const char *env = getenv("REPLYGUARD_DB");
-    return env && *env ? env : NULL;
-}
-
-/*
- * Refuses a sqlite: model file that does not exist, rather than let it be
- * created empty, which would score everything unsure. Returns CLI_EX_OK,
- * or CLI_EX_IOERR after an error naming it.
- */
-static int check_model(const char *url)
-{
-    if (strncasecmp(url, "sqlite:", 7) == 0 && access(url + 7, F_OK) != 0 &&
-        errno == ENOENT) {
-        cli_error("model '%s': no such file; train it first "
-                  "(captcha-check train --help)",
-                  url);
-        return CLI_EX_IOERR;
-    }
-    return CLI_EX_OK;
+    return rc < 0 ? cli_reader_error(r, rc) : CLI_EX_OK;
 }
 
 /* Opens the guard, the limiters and the model the settings name, and
@@ -940,10 +596,8 @@ static int judge_open(judge_run *run, judge_settings *js, const char *key,
     rg_config_init(&cfg);
     cfg.store = run->store;
     cfg.min_solve_s = min_solve;
-    cfg.ttl_s = ttl_for(min_solve, cfg.ttl_s);
-    int ex = cli_guard_new(&run->guard, &cfg);
-    if (ex == CLI_EX_OK)
-        ex = cli_load_keys(run->guard, key);
+    cfg.ttl_s = cli_ttl_for(min_solve, cfg.ttl_s);
+    int ex = cli_guard_open(&run->guard, &cfg, key);
 
     const struct {
         const limiter_setting *ls;
@@ -969,11 +623,8 @@ static int judge_open(judge_run *run, judge_settings *js, const char *key,
         int rc = rg_bayes_open(&run->bayes, model_url, NULL);
         if (rc != RG_OK) {
             run->bayes = NULL;
-            ex = cli_exit_for_error(rc);
-            if (ex == CLI_EX_IOERR)
-                cli_error("model '%s': %s", model_url, rg_strerror(rc));
-            else
-                cli_error("cannot open the model: %s", rg_strerror(rc));
+            ex = cli_report_error(rc, "model", model_url,
+                                  "cannot open the model");
         }
         js->policy.bayes = run->bayes;
     }
@@ -1005,7 +656,7 @@ static int run_judge(const cli_verb *self, int argc, char **argv)
 
     rg_config_init(&defaults);
     uint32_t min_solve = defaults.min_solve_s;
-    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             key = optarg;
@@ -1020,12 +671,8 @@ static int run_judge(const cli_verb *self, int argc, char **argv)
             policy_path = optarg;
             break;
         case 'm':
-            if (!cli_parse_u32(optarg, UINT32_MAX - 1, &min_solve))
-                return cli_usage_error(self,
-                                       "--min-solve wants seconds "
-                                       "from 0 to 4294967294, not "
-                                       "'%s'",
-                                       optarg);
+            if (cli_option_min_solve(self, optarg, &min_solve) != CLI_EX_OK)
+                return CLI_EX_USAGE;
             break;
         case 'h':
             return cli_help(self);
@@ -1033,10 +680,9 @@ static int run_judge(const cli_verb *self, int argc, char **argv)
             return cli_option_error(self, c, argv);
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error(self, "wants at most one FILE, got %d",
-                               argc - optind);
-    const char *path = optind < argc ? argv[optind] : NULL;
+    const char *path;
+    if (cli_file_operand(self, argc, argv, &path) != CLI_EX_OK)
+        return CLI_EX_USAGE;
     if (!(key = cli_key_path(self, key)))
         return CLI_EX_USAGE;
 
@@ -1046,10 +692,12 @@ static int run_judge(const cli_verb *self, int argc, char **argv)
     if (ex != CLI_EX_OK)
         return ex;
 
-    /* A memory: model would be empty and score everything unsure: a
+    /* Unlike classify there is no default model: one that happens to lie
+     * in the default place must not start rejecting comments unasked.
+     * A memory: model would be empty and score everything unsure: a
      * usage error, reported like the others before any file is opened. */
-    const char *model = given_model(db);
-    if (model && is_memory_url(model))
+    const char *model = cli_given_model(db);
+    if (model && cli_is_memory_url(model))
         return cli_usage_error(self, "a memory: model would be empty; use "
                                      "--db sqlite:PATH with a trained model");
 
@@ -1058,28 +706,31 @@ static int run_judge(const cli_verb *self, int argc, char **argv)
      * directories are made for nothing. */
     char *store_url = NULL;
     judge_run run = {0};
-    reader r;
-    memset(&r, 0, sizeof r);
-    r.fd = -1;
+    cli_reader r;
+    cli_reader_init(&r);
     ex = cli_check_key_file(key);
     if (ex == CLI_EX_OK)
-        ex = reader_open(&r, path);
+        ex = cli_reader_open(&r, path, NULL);
     if (ex == CLI_EX_OK)
         ex = cli_store_url(store, &store_url);
     if (ex == CLI_EX_OK && model)
-        ex = check_model(model);
+        ex = cli_check_model(model);
     if (ex == CLI_EX_OK) {
         run.store = store_url;
         ex = judge_open(&run, &js, key, min_solve, model);
     }
 
+    /* Standard output is flushed before each read that may wait, so that
+     * a program can write one submission and read the decision before it
+     * writes the next. */
+    r.flush_stdout = true;
     uint64_t bad = 0;
     if (ex == CLI_EX_OK)
         ex = judge_loop(&run, &js.policy, &r, &bad);
     if (ex == CLI_EX_OK && bad > 0)
         ex = CLI_EX_DATAERR;
     judge_close(&run);
-    reader_close(&r);
+    cli_reader_close(&r);
     free(store_url);
     return ex;
 }
@@ -1168,7 +819,7 @@ static int run_limit(const cli_verb *self, int argc, char **argv)
     bool json = false;
     int c;
 
-    while ((c = getopt_long(argc, argv, SHORT_OPTS, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'S':
             store = optarg;
@@ -1219,8 +870,8 @@ static int run_limit(const cli_verb *self, int argc, char **argv)
 
     /* A memory: store would forget the take as soon as the command ends,
      * so every run would be allowed. */
-    const char *given = given_store(store);
-    if (given && is_memory_url(given))
+    const char *given = cli_given_store(store);
+    if (given && cli_is_memory_url(given))
         return cli_usage_error(self,
                                "a memory: store forgets everything when "
                                "captcha-check exits; use --store sqlite:PATH");
@@ -1235,13 +886,9 @@ static int run_limit(const cli_verb *self, int argc, char **argv)
     ex = open_limiter(url, name, &ls, &l);
     if (ex == CLI_EX_OK) {
         int rc = rg_limiter_take(l, key, strlen(key), cost, &res);
-        if (rc != RG_OK) {
-            ex = cli_exit_for_error(rc);
-            if (ex == CLI_EX_IOERR)
-                cli_error("store '%s': %s", url, rg_strerror(rc));
-            else
-                cli_error("cannot take from the limit: %s", rg_strerror(rc));
-        }
+        if (rc != RG_OK)
+            ex = cli_report_error(rc, "store", url,
+                                  "cannot take from the limit");
     }
     rg_limiter_free(l);
     free(url);

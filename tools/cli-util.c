@@ -1,12 +1,13 @@
 /*
  * captcha-check: helpers that every verb uses: messages, strict parsing,
- * JSON output, key files and the default store.
+ * key files, guards, and the default store and model.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -40,6 +41,17 @@ void cli_error_to(FILE *fp, const char *fmt, ...)
     va_end(ap);
 }
 
+void cli_for_message(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+
+    for (; *s && n + 1 < size; s++, n++)
+        out[n] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+    out[n] = '\0';
+    if (*s && size >= 4)
+        memcpy(out + size - 4, "...", 4);
+}
+
 int cli_usage_error(const cli_verb *v, const char *fmt, ...)
 {
     va_list ap;
@@ -70,6 +82,16 @@ int cli_option_error(const cli_verb *v, int c, char **argv)
 int cli_help(const cli_verb *v)
 {
     fputs(v->usage, stdout);
+    return CLI_EX_OK;
+}
+
+int cli_file_operand(const cli_verb *v, int argc, char **argv,
+                     const char **path)
+{
+    if (argc - optind > 1)
+        return cli_usage_error(v, "wants at most one FILE, got %d",
+                               argc - optind);
+    *path = optind < argc ? argv[optind] : NULL;
     return CLI_EX_OK;
 }
 
@@ -130,18 +152,14 @@ int cli_option_style(const cli_verb *v, const char *arg, rg_style *out)
     return CLI_EX_OK;
 }
 
-void cli_json_string(FILE *fp, const char *s)
+int cli_option_min_solve(const cli_verb *v, const char *arg, uint32_t *out)
 {
-    fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(fp, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(fp, "\\u%04x", (unsigned)*p);
-        else
-            fputc(*p, fp);
-    }
-    fputc('"', fp);
+    if (!cli_parse_u32(arg, UINT32_MAX - 1, out))
+        return cli_usage_error(v,
+                               "--min-solve wants seconds from 0 to "
+                               "4294967294, not '%s'",
+                               arg);
+    return CLI_EX_OK;
 }
 
 const char *cli_key_path(const cli_verb *v, const char *option)
@@ -166,6 +184,11 @@ int cli_check_key_file(const char *path)
     }
     fclose(fp);
     return CLI_EX_OK;
+}
+
+uint32_t cli_ttl_for(uint32_t min_solve, uint32_t ttl)
+{
+    return ttl > min_solve ? ttl : min_solve + 1;
 }
 
 int cli_load_keys(rg_guard *g, const char *path)
@@ -193,6 +216,30 @@ int cli_load_keys(rg_guard *g, const char *path)
         cli_error("%s: %s", path, rg_strerror(rc));
         return CLI_EX_SOFTWARE;
     }
+}
+
+/* `option`, else $env_name when set and non-empty, else NULL. */
+static const char *given(const char *option, const char *env_name)
+{
+    if (option)
+        return option;
+    const char *env = getenv(env_name);
+    return env && *env ? env : NULL;
+}
+
+const char *cli_given_store(const char *option)
+{
+    return given(option, "REPLYGUARD_STORE");
+}
+
+const char *cli_given_model(const char *option)
+{
+    return given(option, "REPLYGUARD_DB");
+}
+
+bool cli_is_memory_url(const char *url)
+{
+    return strncasecmp(url, "memory:", 7) == 0;
 }
 
 /* Joins strings into a new string; NULL when out of memory. */
@@ -250,11 +297,7 @@ static int data_url(const char *option, const char *env_name, const char *flag,
                     const char *what, const char *file, char **url)
 {
     *url = NULL;
-    if (!option) {
-        const char *env = getenv(env_name);
-        if (env && *env)
-            option = env;
-    }
+    option = given(option, env_name);
     if (option) {
         *url = join(option, "", "");
         goto done;
@@ -304,6 +347,18 @@ int cli_model_url(const char *option, char **url)
                     url);
 }
 
+int cli_check_model(const char *url)
+{
+    if (strncasecmp(url, "sqlite:", 7) == 0 && access(url + 7, F_OK) != 0 &&
+        errno == ENOENT) {
+        cli_error("model '%s': no such file; train it first "
+                  "(captcha-check train --help)",
+                  url);
+        return CLI_EX_IOERR;
+    }
+    return CLI_EX_OK;
+}
+
 int cli_exit_for_error(int err)
 {
     switch (err) {
@@ -320,16 +375,35 @@ int cli_exit_for_error(int err)
     }
 }
 
+int cli_report_error(int rc, const char *what, const char *url,
+                     const char *doing)
+{
+    int ex = cli_exit_for_error(rc);
+    if (ex == CLI_EX_IOERR)
+        cli_error("%s '%s': %s", what, url, rg_strerror(rc));
+    else if (doing)
+        cli_error("%s: %s", doing, rg_strerror(rc));
+    else
+        cli_error("%s", rg_strerror(rc));
+    return ex;
+}
+
 int cli_guard_new(rg_guard **g, const rg_config *cfg)
 {
     int rc = rg_guard_new(g, cfg);
     if (rc == RG_OK)
         return CLI_EX_OK;
+    return cli_report_error(rc, "store", cfg->store, "cannot set up");
+}
 
-    int ex = cli_exit_for_error(rc);
-    if (ex == CLI_EX_IOERR)
-        cli_error("store '%s': %s", cfg->store, rg_strerror(rc));
-    else
-        cli_error("cannot set up: %s", rg_strerror(rc));
+int cli_guard_open(rg_guard **g, const rg_config *cfg, const char *key_path)
+{
+    int ex = cli_guard_new(g, cfg);
+    if (ex == CLI_EX_OK)
+        ex = cli_load_keys(*g, key_path);
+    if (ex != CLI_EX_OK) {
+        rg_guard_free(*g);
+        *g = NULL;
+    }
     return ex;
 }

@@ -34,6 +34,13 @@ enum cli_exit {
     CLI_EX_IOERR = 74      /* store or output failure */
 };
 
+/*
+ * The short options of every verb: long options only, plus -h. The
+ * leading ':' makes getopt_long() report a missing value as ':' and keep
+ * quiet, so the messages are ours (cli_option_error()).
+ */
+#define CLI_SHORT_OPTS ":h"
+
 typedef struct cli_verb cli_verb;
 
 struct cli_verb {
@@ -65,6 +72,13 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_error_to(FILE *fp, const char *fmt, ...) CLI_PRINTF(2, 3);
 
 /*
+ * Copies untrusted text into a message: control characters become '?'
+ * (so that a message cannot play tricks on a terminal), and text longer
+ * than the buffer is cut and ends in "...".
+ */
+void cli_for_message(const char *s, char *out, size_t size);
+
+/*
  * Reports a usage error of a verb on one line, pointing at its --help, and
  * returns CLI_EX_USAGE.
  */
@@ -81,6 +95,14 @@ int cli_option_error(const cli_verb *v, int c, char **argv);
 int cli_help(const cli_verb *v);
 
 /*
+ * The one optional FILE that may follow a verb's options (from optind):
+ * *path is it, or NULL for standard input. Returns CLI_EX_OK, or
+ * CLI_EX_USAGE after a usage error when there are more.
+ */
+int cli_file_operand(const cli_verb *v, int argc, char **argv,
+                     const char **path);
+
+/*
  * Parses a decimal number in 0..max, strictly: digits only, no sign, no
  * spaces, no trailing text, no overflow. False otherwise.
  */
@@ -90,17 +112,12 @@ bool cli_parse_u32(const char *text, uint32_t max, uint32_t *out);
 bool cli_parse_style(const char *text, rg_style *out);
 
 /*
- * The --locale and --style options of a verb: sets *out, or reports a
- * usage error. Returns CLI_EX_OK or CLI_EX_USAGE.
+ * The --locale, --style and --min-solve options of a verb: sets *out, or
+ * reports a usage error. Returns CLI_EX_OK or CLI_EX_USAGE.
  */
 int cli_option_locale(const cli_verb *v, const char *arg, const char **out);
 int cli_option_style(const cli_verb *v, const char *arg, rg_style *out);
-
-/*
- * Writes s as a JSON string, quotes included: '"' and '\' escaped, control
- * characters as \u00XX, every other byte (UTF-8 included) as it is.
- */
-void cli_json_string(FILE *fp, const char *s);
+int cli_option_min_solve(const cli_verb *v, const char *arg, uint32_t *out);
 
 /*
  * The key file to use: `option` when given, else $REPLYGUARD_KEY_FILE; NULL
@@ -122,6 +139,17 @@ int cli_check_key_file(const char *path);
 int cli_load_keys(rg_guard *g, const char *path);
 
 /*
+ * The URL the user gave for the store: `option`, else $REPLYGUARD_STORE
+ * when set and non-empty, else NULL (for the default, see cli_store_url()).
+ * cli_given_model() is the same for the model: --db, then $REPLYGUARD_DB.
+ */
+const char *cli_given_store(const char *option);
+const char *cli_given_model(const char *option);
+
+/* True when the URL names a memory: store or model ("memory:", any case). */
+bool cli_is_memory_url(const char *url);
+
+/*
  * The store URL for verbs that keep state: `option` when given, else
  * $REPLYGUARD_STORE when set and non-empty, else the default
  * "sqlite:$XDG_DATA_HOME/replyguard/replay.sqlite" (XDG_DATA_HOME falling
@@ -139,12 +167,44 @@ int cli_store_url(const char *option, char **url);
 int cli_model_url(const char *option, char **url);
 
 /*
+ * Refuses a sqlite: model file that does not exist, rather than let it be
+ * created empty, which would score everything unsure. Returns CLI_EX_OK,
+ * or CLI_EX_IOERR after an error naming it.
+ */
+int cli_check_model(const char *url);
+
+/*
+ * A ttl that rg_guard_new() accepts along with min_solve: the guard wants
+ * min_solve < ttl. When verifying, the ttl is unused (each token carries
+ * its own expiry), so any such value is right.
+ */
+uint32_t cli_ttl_for(uint32_t min_solve, uint32_t ttl);
+
+/*
  * Creates a guard, reporting failure: a store that cannot be opened gives
  * CLI_EX_IOERR with the URL in the message, anything else CLI_EX_SOFTWARE.
  */
 int cli_guard_new(rg_guard **g, const rg_config *cfg);
 
+/*
+ * Creates a guard and loads a key file into it: cli_guard_new(), then
+ * cli_load_keys(), which report what fails. Returns CLI_EX_OK with the
+ * guard in *g, for the caller to rg_guard_free(); or their exit status,
+ * with *g NULL.
+ */
+int cli_guard_open(rg_guard **g, const rg_config *cfg, const char *key_path);
+
 /* The exit status for a library error code (store errors give IOERR). */
 int cli_exit_for_error(int err);
+
+/*
+ * Reports a failed library call on a handle over a store or a model, and
+ * returns cli_exit_for_error(rc): an error of the store itself as
+ * "<what> '<url>': <error>" (what: "store" or "model"), since the URL is
+ * what to fix; any other as "<doing>: <error>", or as "<error>" alone when
+ * doing is NULL.
+ */
+int cli_report_error(int rc, const char *what, const char *url,
+                     const char *doing);
 
 #endif
