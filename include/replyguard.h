@@ -544,9 +544,10 @@ typedef struct rg_limiter rg_limiter;
 RG_EXPORT void rg_limiter_config_init(rg_limiter_config *cfg);
 
 /*
- * Opens a limiter. With memory:, allocates its whole table now (16 bytes
- * a key); a full table evicts the key closest to rested, never one that
- * is still limited while another is not. With sqlite:PATH, every process
+ * Opens a limiter. With memory:, allocates its whole table now (32 bytes
+ * a key) and never grows it: a new key whose bucket is full evicts the
+ * key there closest to rested, so a flood of new keys cannot free a
+ * client that is limited (docs/limit.md). With sqlite:PATH, every process
  * on the machine that opens the file shares the limits.
  * Errors: RG_EINVAL (out NULL, cfg->size too small, a setting out of
  * range, or rate and burst whose burst would take longer than 100 years),

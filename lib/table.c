@@ -10,7 +10,8 @@
 
 /* From this size on, a table asks for transparent huge pages: one fault
  * (and one TLB entry) per 2 MiB instead of 512, where the kernel allows
- * them for the asking (THP "madvise"). */
+ * them for the asking (THP "madvise"). Its memory is rounded up to whole
+ * huge pages for that (less than 2 MiB more, on 2 MiB or more). */
 #define HUGE_PAGE (2u * 1024 * 1024)
 
 void *rg__table_alloc(size_t n, size_t size)
@@ -22,9 +23,11 @@ void *rg__table_alloc(size_t n, size_t size)
         return calloc(n, size);
     void *p = NULL;
 #ifdef MADV_HUGEPAGE
-    if (bytes >= HUGE_PAGE && bytes % HUGE_PAGE == 0 &&
-        (p = aligned_alloc(HUGE_PAGE, bytes)))
-        madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is fine */
+    if (bytes >= HUGE_PAGE && bytes <= SIZE_MAX - HUGE_PAGE) {
+        size_t whole = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        if ((p = aligned_alloc(HUGE_PAGE, whole)))
+            madvise(p, whole, MADV_HUGEPAGE); /* a hint: failure is fine */
+    }
 #endif
     if (!p)
         p = malloc(bytes);
