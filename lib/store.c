@@ -53,8 +53,13 @@ int rg_store_open(rg_store **out, const char *url)
 #endif
     }
 
-    /* "redis://HOST:PORT/DB" joins here when its backend exists; until then
-     * it is as unknown as any other scheme. */
+    if (has_scheme(url, "redis:") || has_scheme(url, "unix:")) {
+#if RG_HAVE_REDIS
+        return rg__store_redis_open(out, url);
+#else
+        return RG_ENOSUPPORT;
+#endif
+    }
     return RG_EURL;
 }
 

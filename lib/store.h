@@ -115,6 +115,8 @@ struct rg_store {
  */
 int rg__store_memory_open(rg_store **out, const char *rest);
 int rg__store_sqlite_open(rg_store **out, const char *path);
+/* The whole URL: "redis://..." or "unix:...". */
+int rg__store_redis_open(rg_store **out, const char *url);
 
 /*
  * Parses what follows "memory:": nothing, or "?key=value&..." with the keys

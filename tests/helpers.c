@@ -140,3 +140,131 @@ void rg_test_sql_exec(const char *path, const char *sql)
 }
 
 #endif
+
+#if RG_HAVE_REDIS
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+    pid_t pid;     /* of the server, or 0 */
+    pid_t starter; /* the process that started it */
+    int port;
+    char dir[512];
+    char url[64];
+    char socket_url[600];
+} redis;
+
+/* A port nobody listens on now (the kernel's pick for port 0). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static bool redis_answers(void)
+{
+    struct timeval tv = {0, 200000};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", redis.port, tv);
+    bool ok = false;
+    if (c && !c->err) {
+        redisReply *r = redisCommand(c, "PING");
+        ok = r && r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    return ok;
+}
+
+static void redis_stop_at_exit(void)
+{
+    if (redis.pid > 0 && getpid() == redis.starter)
+        rg_test_redis_kill();
+}
+
+/* Starts the server on redis.port; false when it does not answer within
+ * five seconds (or redis-server is missing). */
+static bool redis_spawn(void)
+{
+    char port[16], sock[600], log[600];
+    snprintf(port, sizeof port, "%d", redis.port);
+    snprintf(sock, sizeof sock, "%s/redis.sock", redis.dir);
+    snprintf(log, sizeof log, "%s/redis.log", redis.dir);
+    pid_t pid = fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        execlp("redis-server", "redis-server", "--port", port, "--bind",
+               "127.0.0.1", "--unixsocket", sock, "--unixsocketperm", "700",
+               "--save", "", "--appendonly", "no", "--dir", redis.dir,
+               "--logfile", log, "--daemonize", "no", (char *)NULL);
+        _exit(127);
+    }
+    redis.pid = pid;
+    redis.starter = getpid();
+    for (int i = 0; i < 250; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            redis.pid = 0;
+            return false;
+        }
+        if (redis_answers())
+            return true;
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    rg_test_redis_kill();
+    return false;
+}
+
+const char *rg_test_redis_url(void)
+{
+    if (redis.pid > 0)
+        return redis.url;
+    const char *base = getenv("TMPDIR");
+    snprintf(redis.dir, sizeof redis.dir, "%s/replyguard-redis-XXXXXX",
+             base && *base ? base : "/tmp");
+    if (!mkdtemp(redis.dir) || (redis.port = free_port()) < 0)
+        return NULL;
+    if (!redis_spawn())
+        return NULL;
+    snprintf(redis.url, sizeof redis.url, "redis://127.0.0.1:%d", redis.port);
+    snprintf(redis.socket_url, sizeof redis.socket_url, "unix://%s/redis.sock",
+             redis.dir);
+    atexit(redis_stop_at_exit);
+    return redis.url;
+}
+
+const char *rg_test_redis_socket_url(void)
+{
+    return rg_test_redis_url() ? redis.socket_url : NULL;
+}
+
+void rg_test_redis_kill(void)
+{
+    if (redis.pid <= 0)
+        return;
+    kill(redis.pid, SIGKILL);
+    waitpid(redis.pid, NULL, 0);
+    redis.pid = 0;
+}
+
+bool rg_test_redis_restart(void)
+{
+    rg_test_redis_kill();
+    return redis_spawn();
+}
+#endif

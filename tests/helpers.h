@@ -5,6 +5,7 @@
 #ifndef RG_TEST_HELPERS_H
 #define RG_TEST_HELPERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "replyguard.h"
@@ -47,6 +48,25 @@ long long rg_test_sql_int(const char *path, const char *sql);
 /* Runs SQL on the file at path (created if need be); fails the test on
  * error. */
 void rg_test_sql_exec(const char *path, const char *sql);
+#endif
+
+#if RG_HAVE_REDIS
+/*
+ * A redis-server of the test's own, on a free loopback port and a Unix
+ * socket in a scratch directory, with nothing saved to disk. Started once
+ * per process by rg_test_redis_url() (NULL when redis-server is not
+ * installed); killed when the process that started it exits. Check runs
+ * each test in a child, so a suite starts it from its suite function, in
+ * the parent, and the children share it.
+ */
+const char *rg_test_redis_url(void);
+/* "unix:" and the server's socket. */
+const char *rg_test_redis_socket_url(void);
+/* Kills the server (SIGKILL) and waits for it. */
+void rg_test_redis_kill(void);
+/* Starts it again on the same port and socket; false when it does not
+ * come up. */
+bool rg_test_redis_restart(void);
 #endif
 
 #endif

@@ -56,9 +56,11 @@
 
 #define T0 1700000000u /* a "now" for the tests, in 2023 */
 
-enum { MEMORY = 0, SQLITE = 1, N_BACKENDS = 1 + RG_HAVE_SQLITE };
+/* REDIS runs only in the redis suite (RG_TEST_REDIS set), which starts a
+ * server of its own. */
+enum { MEMORY = 0, SQLITE = 1, N_BACKENDS = 1 + RG_HAVE_SQLITE, REDIS = 2 };
 
-static const char *const backend_name[] = {"memory", "sqlite"};
+static const char *const backend_name[] = {"memory", "sqlite", "redis"};
 
 /* ---- Scratch directory: one per test, removed by the teardown. ---- */
 
@@ -141,6 +143,13 @@ static rg_store *open_backend(int b, unsigned capacity)
         snprintf(url, sizeof url, "memory:?capacity=%u", capacity);
     else if (b == MEMORY)
         snprintf(url, sizeof url, "memory:");
+#if RG_HAVE_REDIS
+    else if (b == REDIS)
+        /* Each test runs in a process of its own: its pid keeps its keys
+         * apart from every other test's on the one server. */
+        snprintf(url, sizeof url, "%s?prefix=test%ld", rg_test_redis_url(),
+                 (long)getpid());
+#endif
     else
         snprintf(url, sizeof url, "sqlite:%s", scratch_path(path, "s.db"));
     rg_store *s = open_url(url);
@@ -2735,8 +2744,48 @@ END_TEST
 
 Suite *store_suite(void); /* for tests/runner.c */
 
+#if RG_HAVE_REDIS
+/*
+ * The conformance tests whose meaning does not rest on the caller's
+ * clock, on the redis: store. (Redis expires a spent nonce by its own
+ * clock, after the token's remaining life, so the tests that move time
+ * by hand to expire entries do not apply.)
+ */
+static Suite *redis_store_suite(void)
+{
+    Suite *s = suite_create("store-redis");
+    TCase *tc = tcase("conformance");
+    tcase_add_loop_test(tc, distinct_nonces_independent, REDIS, REDIS + 1);
+    tcase_add_loop_test(tc, threads_share_a_handle, REDIS, REDIS + 1);
+    tcase_add_loop_test(tc, bayes_empty_model, REDIS, REDIS + 1);
+    tcase_add_loop_test(tc, bayes_apply_then_lookup, REDIS, REDIS + 1);
+    tcase_add_loop_test(tc, bayes_unlearn_restores, REDIS, REDIS + 1);
+    tcase_add_loop_test(tc, bayes_not_learned, REDIS, REDIS + 1);
+    tcase_add_loop_test(tc, bayes_range, REDIS, REDIS + 1);
+    tcase_add_loop_test(tc, bayes_large_batch, REDIS, REDIS + 1);
+    tcase_add_loop_test(tc, bayes_random_model, REDIS, REDIS + 1);
+    tcase_add_loop_test(tc, bayes_threads, REDIS, REDIS + 1);
+    suite_add_tcase(s, tc);
+    return s;
+}
+#endif
+
 Suite *store_suite(void)
 {
+    if (getenv("RG_TEST_REDIS")) {
+#if RG_HAVE_REDIS
+        if (!rg_test_redis_url()) {
+            fprintf(stderr, "redis-server is not installed, or did not "
+                            "start: skipped\n");
+            exit(77);
+        }
+        return redis_store_suite();
+#else
+        fprintf(stderr, "this build has no redis: store: skipped\n");
+        exit(77);
+#endif
+    }
+
     Suite *s = suite_create("store");
     TCase *tc;
 

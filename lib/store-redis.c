@@ -1,0 +1,884 @@
+/*
+ * The redis: store, for a site that runs several web servers: every layer
+ * with state (the replay guard, the rate limiter, the spam model) in one
+ * Redis server that they all share, through hiredis (docs/redis.md).
+ *
+ * - Keys are namespaced by a prefix ("replyguard" unless the URL says
+ *   otherwise), so several sites can share one server:
+ *     PREFIX:n:<nonce, hex>       a spent nonce, until its token expires
+ *     PREFIX:l:<hash, hex>        a rate-limit key's TAT, until it rests
+ *     PREFIX:secret               the limiter's hashing secret
+ *     PREFIX:b:spam, PREFIX:b:ham token -> count, one hash each
+ *     PREFIX:b:totals             the model's totals
+ * - Every operation is one round trip and atomic on the server: SET NX PX
+ *   for a nonce; a Lua script (EVALSHA, loaded again after NOSCRIPT when
+ *   the server restarted) for a rate-limit take, for a lookup of a
+ *   comment's tokens and for a learning, which checks every count before
+ *   it changes any, as the other stores do.
+ * - The limiter runs on the server's clock (TIME, in microseconds), so web
+ *   servers whose clocks disagree still agree on limits.
+ * - Connections come from a small pool: a thread takes one for a call and
+ *   gives it back. Each has a connect and a command timeout, so no call
+ *   waits longer; one that failed is dropped, and the next call connects
+ *   afresh, which is how the store comes back after the server restarts.
+ *   Every failure is RG_ESTORE.
+ */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store.h"
+
+#define POOL_MAX           16
+#define DEFAULT_PORT       6379
+#define DEFAULT_PREFIX     "replyguard"
+#define DEFAULT_TIMEOUT_MS 1000
+#define TIMEOUT_MS_MAX     60000
+#define PREFIX_MAX         64
+#define DB_MAX             1000000
+#define SECRET_BYTES       32
+#define LIMIT_KEY_BYTES    16
+
+/* The scripts, each loaded once per server (and again after a restart). */
+enum script { SCRIPT_LIMIT, SCRIPT_LOOKUP, SCRIPT_APPLY, SCRIPT_COUNT };
+
+/*
+ * GCRA as rg__gcra_take() does it (limit.h), in microseconds of the
+ * server's clock: Lua numbers are doubles, exact to 2^53, which
+ * microseconds since 1970 stay far below. ARGV: interval, tolerance,
+ * limit, cost. Returns {allowed, remaining, retry_after (-1: never),
+ * ahead}, all in microseconds but remaining.
+ */
+static const char LIMIT_LUA[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+    "local T, tau = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local limit, cost = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+    "local tat = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
+    "if tat > now + tau then tat = now + tau end\n"
+    "local ahead = 0\n"
+    "if tat > now then ahead = tat - now end\n"
+    "local allowed, retry = 0, 0\n"
+    "if cost > limit then\n"
+    "  retry = -1\n"
+    "else\n"
+    "  local inc = cost * T\n"
+    "  if ahead + inc <= tau then\n"
+    "    allowed = 1\n"
+    "    ahead = ahead + inc\n"
+    "    if cost > 0 then\n"
+    "      redis.call('SET', KEYS[1], string.format('%.0f', now + ahead),\n"
+    "                 'PX', math.ceil(ahead / 1000))\n"
+    "    end\n"
+    "  else\n"
+    "    retry = ahead + inc - tau\n"
+    "  end\n"
+    "end\n"
+    "return {allowed, math.floor((tau - ahead) / T), retry, ahead}\n";
+
+/*
+ * The counts of ARGV's tokens, and the totals. HMGET takes the tokens a
+ * thousand at a time: Lua's unpack() has a limit of a few thousand.
+ */
+static const char LOOKUP_LUA[] =
+    "local function counts(key)\n"
+    "  local out, i = {}, 1\n"
+    "  while i <= #ARGV do\n"
+    "    local j = math.min(i + 999, #ARGV)\n"
+    "    local part = redis.call('HMGET', key, unpack(ARGV, i, j))\n"
+    "    for k = 1, #part do out[#out + 1] = part[k] or '0' end\n"
+    "    i = j + 1\n"
+    "  end\n"
+    "  return out\n"
+    "end\n"
+    "local totals = redis.call('HMGET', KEYS[3], 'spam', 'ham',\n"
+    "                          'spam_words', 'ham_words', 'tokens')\n"
+    "for k = 1, 5 do totals[k] = totals[k] or '0' end\n"
+    "return {counts(KEYS[1]), counts(KEYS[2]), totals}\n";
+
+/*
+ * Adds deltas to counts, all or nothing. ARGV: n, then n triples (token,
+ * spam delta, ham delta), then the totals' deltas (spam, ham, spam words,
+ * ham words). Every new count is checked before anything is written: one
+ * below zero is NOTLEARNED, else one above 2^32 - 1 is RANGE. Counts are
+ * exact in Lua's doubles; the totals, 64-bit, are not, so they go
+ * through HINCRBY (exact, and refused on overflow) first, and are put
+ * back if one fails or goes below zero. A token whose counts both reach 0
+ * is deleted; `tokens` counts the tokens held.
+ */
+static const char APPLY_LUA[] =
+    "local n = tonumber(ARGV[1])\n"
+    "local news, newh, had = {}, {}, {}\n"
+    "for i = 0, n - 1 do\n"
+    "  local tok = ARGV[2 + 3 * i]\n"
+    "  local s = tonumber(redis.call('HGET', KEYS[1], tok) or '0') or 0\n"
+    "  local h = tonumber(redis.call('HGET', KEYS[2], tok) or '0') or 0\n"
+    "  had[i] = s > 0 or h > 0\n"
+    "  news[i] = s + tonumber(ARGV[3 + 3 * i])\n"
+    "  newh[i] = h + tonumber(ARGV[4 + 3 * i])\n"
+    "end\n"
+    "for i = 0, n - 1 do\n"
+    "  if news[i] < 0 or newh[i] < 0 then return 'NOTLEARNED' end\n"
+    "end\n"
+    "for i = 0, n - 1 do\n"
+    "  if news[i] > 4294967295 or newh[i] > 4294967295 then\n"
+    "    return 'RANGE'\n"
+    "  end\n"
+    "end\n"
+    "local names = {'spam', 'ham', 'spam_words', 'ham_words'}\n"
+    "local base = 2 + 3 * n\n"
+    "local old, below, over = {}, false, false\n"
+    "for k = 1, 4 do old[k] = redis.call('HGET', KEYS[3], names[k]) end\n"
+    "for k = 1, 4 do\n"
+    "  local r = redis.pcall('HINCRBY', KEYS[3], names[k], ARGV[base + k - "
+    "1])\n"
+    "  if type(r) == 'table' and r.err then over = true\n"
+    "  elseif r < 0 then below = true end\n"
+    "end\n"
+    "if below or over then\n"
+    "  for k = 1, 4 do\n"
+    "    if old[k] then redis.call('HSET', KEYS[3], names[k], old[k])\n"
+    "    else redis.call('HDEL', KEYS[3], names[k]) end\n"
+    "  end\n"
+    "  if below then return 'NOTLEARNED' end\n"
+    "  return 'RANGE'\n"
+    "end\n"
+    "local tokens = 0\n"
+    "for i = 0, n - 1 do\n"
+    "  local tok = ARGV[2 + 3 * i]\n"
+    "  if news[i] == 0 and newh[i] == 0 then\n"
+    "    redis.call('HDEL', KEYS[1], tok)\n"
+    "    redis.call('HDEL', KEYS[2], tok)\n"
+    "    if had[i] then tokens = tokens - 1 end\n"
+    "  else\n"
+    "    redis.call('HSET', KEYS[1], tok, string.format('%.0f', news[i]))\n"
+    "    redis.call('HSET', KEYS[2], tok, string.format('%.0f', newh[i]))\n"
+    "    if not had[i] then tokens = tokens + 1 end\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HINCRBY', KEYS[3], 'tokens', tokens)\n"
+    "return 'OK'\n";
+
+static const char *const SCRIPTS[SCRIPT_COUNT] = {LIMIT_LUA, LOOKUP_LUA,
+                                                  APPLY_LUA};
+
+struct redis_store {
+    rg_store base;
+    char *host; /* or NULL for a Unix socket */
+    char *socket_path;
+    int port;
+    int db;
+    char *prefix;
+    struct timeval timeout;
+
+    pthread_mutex_t lock; /* over what follows */
+    redisContext *idle[POOL_MAX];
+    size_t nidle;
+    char sha[SCRIPT_COUNT][41]; /* SHA-1 of each script, once loaded */
+    uint8_t secret[SECRET_BYTES];
+    bool have_secret;
+};
+
+/* ---- Connections ---- */
+
+static bool reply_ok(const redisReply *r)
+{
+    return r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0;
+}
+
+/* A new connection, selected on the store's database; NULL on failure. */
+static redisContext *connect_new(struct redis_store *q)
+{
+    redisContext *c =
+        q->host ? redisConnectWithTimeout(q->host, q->port, q->timeout)
+                : redisConnectUnixWithTimeout(q->socket_path, q->timeout);
+    if (!c)
+        return NULL;
+    if (c->err || redisSetTimeout(c, q->timeout) != REDIS_OK) {
+        redisFree(c);
+        return NULL;
+    }
+    if (q->db != 0) {
+        redisReply *r = redisCommand(c, "SELECT %d", q->db);
+        bool ok = reply_ok(r);
+        freeReplyObject(r);
+        if (!ok) {
+            redisFree(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+static redisContext *conn_get(struct redis_store *q)
+{
+    redisContext *c = NULL;
+    pthread_mutex_lock(&q->lock);
+    if (q->nidle > 0)
+        c = q->idle[--q->nidle];
+    pthread_mutex_unlock(&q->lock);
+    return c ? c : connect_new(q);
+}
+
+/* Gives a connection back, or drops it when it failed: hiredis cannot
+ * tell what state the server left it in, and the next call reconnects. */
+static void conn_put(struct redis_store *q, redisContext *c)
+{
+    if (!c)
+        return;
+    if (c->err) {
+        redisFree(c);
+        return;
+    }
+    pthread_mutex_lock(&q->lock);
+    if (q->nidle < POOL_MAX) {
+        q->idle[q->nidle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (c)
+        redisFree(c);
+}
+
+/* ---- Keys ---- */
+
+static void hex(const uint8_t *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* PREFIX:what into out (size bytes); false when it does not fit. */
+static bool key_of(const struct redis_store *q, const char *what, char *out,
+                   size_t size)
+{
+    int n = snprintf(out, size, "%s:%s", q->prefix, what);
+    return n > 0 && (size_t)n < size;
+}
+
+/* ---- Scripts ---- */
+
+static bool is_noscript(const redisReply *r)
+{
+    return r && r->type == REDIS_REPLY_ERROR &&
+           strncmp(r->str, "NOSCRIPT", 8) == 0;
+}
+
+/* Loads a script on the server and remembers its SHA-1. */
+static bool load_script(struct redis_store *q, redisContext *c, enum script s)
+{
+    redisReply *r = redisCommand(c, "SCRIPT LOAD %s", SCRIPTS[s]);
+    bool ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
+    if (ok) {
+        pthread_mutex_lock(&q->lock);
+        memcpy(q->sha[s], r->str, 40);
+        q->sha[s][40] = '\0';
+        pthread_mutex_unlock(&q->lock);
+    }
+    freeReplyObject(r);
+    return ok;
+}
+
+/*
+ * Runs script s with argc arguments (argv[0..1] are left for "EVALSHA"
+ * and the SHA-1, then the key count, keys and arguments): loads it first
+ * when it is not known, and again when the server forgot it. NULL on
+ * failure (c->err then tells a broken connection).
+ */
+static redisReply *run_script(struct redis_store *q, redisContext *c,
+                              enum script s, int argc, const char **argv,
+                              size_t *argvlen)
+{
+    char sha[41];
+    for (int attempt = 0; attempt < 2; attempt++) {
+        pthread_mutex_lock(&q->lock);
+        memcpy(sha, q->sha[s], sizeof sha);
+        pthread_mutex_unlock(&q->lock);
+        if (sha[0] == '\0') {
+            if (!load_script(q, c, s))
+                return NULL;
+            continue;
+        }
+        argv[0] = "EVALSHA";
+        argvlen[0] = 7;
+        argv[1] = sha;
+        argvlen[1] = 40;
+        redisReply *r = redisCommandArgv(c, argc, argv, argvlen);
+        if (!is_noscript(r))
+            return r;
+        freeReplyObject(r);
+        pthread_mutex_lock(&q->lock);
+        q->sha[s][0] = '\0';
+        pthread_mutex_unlock(&q->lock);
+    }
+    return NULL;
+}
+
+/* ---- The replay guard ---- */
+
+static int redis_spend(rg_store *s, const uint8_t nonce[RG__NONCE_BYTES],
+                       uint64_t expires_at, uint64_t now, bool *fresh)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    char name[2 * RG__NONCE_BYTES + 3], key[PREFIX_MAX + 64];
+    *fresh = false;
+
+    /* The entry lives until the token's expiry (and at least 1 ms, so that
+     * a nonce spent on its last second is still spent then). */
+    if (expires_at > INT64_MAX / 1000 || now > INT64_MAX / 1000)
+        return RG_EINVAL;
+    long long ttl_ms =
+        expires_at > now ? (long long)(expires_at - now) * 1000 : 1;
+    memcpy(name, "n:", 2);
+    hex(nonce, RG__NONCE_BYTES, name + 2);
+    if (!key_of(q, name, key, sizeof key))
+        return RG_ESTORE;
+
+    redisContext *c = conn_get(q);
+    if (!c)
+        return RG_ESTORE;
+    redisReply *r = redisCommand(c, "SET %s 1 NX PX %lld", key, ttl_ms);
+    int rc = RG_ESTORE;
+    if (reply_ok(r)) {
+        *fresh = true;
+        rc = RG_OK;
+    } else if (r && r->type == REDIS_REPLY_NIL) {
+        rc = RG_OK; /* spent before */
+    }
+    freeReplyObject(r);
+    conn_put(q, c);
+    return rc;
+}
+
+/* ---- The rate limiter ---- */
+
+/* The limiter's secret, made by the first store that finds none. */
+static bool load_secret(struct redis_store *q, redisContext *c)
+{
+    char key[PREFIX_MAX + 16];
+    uint8_t fresh[SECRET_BYTES];
+
+    pthread_mutex_lock(&q->lock);
+    bool have = q->have_secret;
+    pthread_mutex_unlock(&q->lock);
+    if (have)
+        return true;
+    if (!key_of(q, "secret", key, sizeof key))
+        return false;
+    randombytes_buf(fresh, sizeof fresh);
+    redisReply *r = redisCommand(c, "SET %s %b NX", key, fresh, sizeof fresh);
+    sodium_memzero(fresh, sizeof fresh);
+    bool ok = r && (reply_ok(r) || r->type == REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    if (!ok)
+        return false;
+    r = redisCommand(c, "GET %s", key);
+    ok = r && r->type == REDIS_REPLY_STRING && r->len == SECRET_BYTES;
+    if (ok) {
+        pthread_mutex_lock(&q->lock);
+        memcpy(q->secret, r->str, SECRET_BYTES);
+        q->have_secret = true;
+        pthread_mutex_unlock(&q->lock);
+    }
+    freeReplyObject(r);
+    return ok;
+}
+
+/* Microseconds to milliseconds, rounded up. */
+static uint64_t us_to_ms_up(long long us)
+{
+    return us <= 0 ? 0 : (uint64_t)(us / 1000 + (us % 1000 != 0));
+}
+
+static int redis_limit_take(rg_store *s, const char *name, size_t name_len,
+                            const void *key, size_t key_len, const rg__gcra *g,
+                            uint64_t now, uint32_t cost, rg_limit_result *out)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    (void)now; /* the server's clock decides */
+
+    /* The script works in microseconds; a rate above a million a second
+     * has an interval under one. */
+    uint64_t interval_us = g->interval_ns / 1000;
+    uint64_t tolerance_us = g->tolerance_ns / 1000;
+    if (interval_us == 0)
+        return RG_EINVAL;
+
+    redisContext *c = conn_get(q);
+    if (!c)
+        return RG_ESTORE;
+    int rc = RG_ESTORE;
+    if (!load_secret(q, c))
+        goto out;
+
+    uint8_t h[LIMIT_KEY_BYTES];
+    crypto_generichash_state st;
+    static const uint8_t separator = 0;
+    pthread_mutex_lock(&q->lock);
+    crypto_generichash_init(&st, q->secret, SECRET_BYTES, sizeof h);
+    pthread_mutex_unlock(&q->lock);
+    crypto_generichash_update(&st, (const uint8_t *)name, name_len);
+    crypto_generichash_update(&st, &separator, 1);
+    crypto_generichash_update(&st, key, key_len);
+    crypto_generichash_final(&st, h, sizeof h);
+    char rkey[PREFIX_MAX + 2 * LIMIT_KEY_BYTES + 8],
+        hexed[2 * LIMIT_KEY_BYTES + 3];
+    memcpy(hexed, "l:", 2);
+    hex(h, sizeof h, hexed + 2);
+    if (!key_of(q, hexed, rkey, sizeof rkey))
+        goto out;
+
+    char a[4][24];
+    snprintf(a[0], sizeof a[0], "%llu", (unsigned long long)interval_us);
+    snprintf(a[1], sizeof a[1], "%llu", (unsigned long long)tolerance_us);
+    snprintf(a[2], sizeof a[2], "%u", g->limit);
+    snprintf(a[3], sizeof a[3], "%u", cost);
+    const char *argv[] = {NULL, NULL, "1", rkey, a[0], a[1], a[2], a[3]};
+    size_t argvlen[] = {0,
+                        0,
+                        1,
+                        strlen(rkey),
+                        strlen(a[0]),
+                        strlen(a[1]),
+                        strlen(a[2]),
+                        strlen(a[3])};
+    redisReply *r = run_script(q, c, SCRIPT_LIMIT, 8, argv, argvlen);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
+        long long v[4];
+        bool ok = true;
+        for (int i = 0; i < 4; i++) {
+            ok = ok && r->element[i]->type == REDIS_REPLY_INTEGER;
+            v[i] = ok ? r->element[i]->integer : 0;
+        }
+        if (ok) {
+            memset(out, 0, sizeof *out);
+            out->allowed = v[0] == 1;
+            out->limit = g->limit;
+            out->remaining = v[1] < 0 ? 0 : (uint32_t)v[1];
+            out->retry_after_ms = v[2] < 0 ? UINT64_MAX : us_to_ms_up(v[2]);
+            out->reset_after_ms = us_to_ms_up(v[3]);
+            rc = RG_OK;
+        }
+    }
+    freeReplyObject(r);
+out:
+    conn_put(q, c);
+    return rc;
+}
+
+/* ---- The spam model ---- */
+
+static bool model_keys(const struct redis_store *q,
+                       char keys[3][PREFIX_MAX + 16])
+{
+    return key_of(q, "b:spam", keys[0], sizeof keys[0]) &&
+           key_of(q, "b:ham", keys[1], sizeof keys[1]) &&
+           key_of(q, "b:totals", keys[2], sizeof keys[2]);
+}
+
+/* A count as the server keeps it: decimal text of 0 .. 2^64 - 1. */
+static bool parse_count(const redisReply *r, uint64_t max, uint64_t *out)
+{
+    if (!r || r->type != REDIS_REPLY_STRING || r->len == 0 || r->len > 20)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < r->len; i++) {
+        unsigned d = (unsigned)(r->str[i] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* argv and argvlen of n tokens after `first` fixed arguments. */
+static bool token_args(const rg__token_set *ts, size_t first,
+                       const char ***argv, size_t **argvlen, size_t per,
+                       size_t tail)
+{
+    size_t n = first + ts->count * per + tail;
+    *argv = calloc(n, sizeof **argv);
+    *argvlen = calloc(n, sizeof **argvlen);
+    return *argv && *argvlen;
+}
+
+static int redis_bayes_lookup(rg_store *s, const rg__token_set *ts,
+                              rg__counts *counts, rg__totals *totals)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    char keys[3][PREFIX_MAX + 16];
+    const char **argv = NULL;
+    size_t *argvlen = NULL;
+    int rc = RG_ESTORE;
+
+    if (!model_keys(q, keys))
+        return RG_ESTORE;
+    if (!token_args(ts, 6, &argv, &argvlen, 1, 0)) {
+        free(argv);
+        free(argvlen);
+        return RG_ENOMEM;
+    }
+    argv[2] = "3";
+    argvlen[2] = 1;
+    for (int k = 0; k < 3; k++) {
+        argv[3 + k] = keys[k];
+        argvlen[3 + k] = strlen(keys[k]);
+    }
+    for (size_t i = 0; i < ts->count; i++)
+        argv[6 + i] = rg__token_set_get(ts, i, &argvlen[6 + i]);
+
+    redisContext *c = conn_get(q);
+    redisReply *r =
+        c ? run_script(q, c, SCRIPT_LOOKUP, (int)(6 + ts->count), argv, argvlen)
+          : NULL;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+        r->element[0]->type == REDIS_REPLY_ARRAY &&
+        r->element[1]->type == REDIS_REPLY_ARRAY &&
+        r->element[2]->type == REDIS_REPLY_ARRAY &&
+        r->element[0]->elements == ts->count &&
+        r->element[1]->elements == ts->count && r->element[2]->elements == 5) {
+        bool ok = true;
+        for (size_t i = 0; i < ts->count && ok; i++) {
+            uint64_t sp = 0, hm = 0;
+            ok = parse_count(r->element[0]->element[i], UINT32_MAX, &sp) &&
+                 parse_count(r->element[1]->element[i], UINT32_MAX, &hm);
+            counts[i] = (rg__counts){(uint32_t)sp, (uint32_t)hm};
+        }
+        uint64_t t[5];
+        for (int k = 0; k < 5 && ok; k++)
+            ok = parse_count(r->element[2]->element[k], INT64_MAX, &t[k]);
+        if (ok) {
+            *totals = (rg__totals){t[0], t[1], t[2], t[3]};
+            rc = RG_OK;
+        }
+    }
+    freeReplyObject(r);
+    conn_put(q, c);
+    free(argv);
+    free(argvlen);
+    return rc;
+}
+
+static int redis_bayes_apply(rg_store *s, const rg__token_set *ts,
+                             const rg__delta *delta, rg__totals_delta totals)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    char keys[3][PREFIX_MAX + 16];
+    const char **argv = NULL;
+    size_t *argvlen = NULL;
+    char *nums = NULL;
+    int rc = RG_ESTORE;
+
+    if (!model_keys(q, keys))
+        return RG_ESTORE;
+    /* EVALSHA sha 3 k1 k2 k3 n (token ds dh)* ts th tsw thw */
+    size_t fixed = 7, argc = fixed + 3 * ts->count + 4;
+    if (!token_args(ts, fixed, &argv, &argvlen, 3, 4) ||
+        !(nums = malloc((2 * ts->count + 5) * 24))) {
+        rc = RG_ENOMEM;
+        goto out;
+    }
+    argv[2] = "3";
+    argvlen[2] = 1;
+    for (int k = 0; k < 3; k++) {
+        argv[3 + k] = keys[k];
+        argvlen[3 + k] = strlen(keys[k]);
+    }
+    char *num = nums;
+#define PUT_NUM(slot, fmt, v)                                                  \
+    do {                                                                       \
+        int len_ = snprintf(num, 24, fmt, v);                                  \
+        argv[slot] = num;                                                      \
+        argvlen[slot] = (size_t)len_;                                          \
+        num += 24;                                                             \
+    } while (0)
+    PUT_NUM(6, "%zu", ts->count);
+    for (size_t i = 0; i < ts->count; i++) {
+        size_t at = fixed + 3 * i;
+        argv[at] = rg__token_set_get(ts, i, &argvlen[at]);
+        PUT_NUM(at + 1, "%lld", (long long)delta[i].spam);
+        PUT_NUM(at + 2, "%lld", (long long)delta[i].ham);
+    }
+    size_t at = fixed + 3 * ts->count;
+    PUT_NUM(at, "%lld", (long long)totals.spam);
+    PUT_NUM(at + 1, "%lld", (long long)totals.ham);
+    PUT_NUM(at + 2, "%lld", (long long)totals.spam_words);
+    PUT_NUM(at + 3, "%lld", (long long)totals.ham_words);
+#undef PUT_NUM
+
+    redisContext *c = conn_get(q);
+    redisReply *r =
+        c ? run_script(q, c, SCRIPT_APPLY, (int)argc, argv, argvlen) : NULL;
+    /* A script's string comes back as a bulk string. */
+    if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)) {
+        if (strcmp(r->str, "OK") == 0)
+            rc = RG_OK;
+        else if (strcmp(r->str, "NOTLEARNED") == 0)
+            rc = RG_ENOTLEARNED;
+        else if (strcmp(r->str, "RANGE") == 0)
+            rc = RG_ERANGE;
+    }
+    freeReplyObject(r);
+    conn_put(q, c);
+out:
+    free(argv);
+    free(argvlen);
+    free(nums);
+    return rc;
+}
+
+static int redis_bayes_stats(rg_store *s, rg_bayes_stats *out)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    char keys[3][PREFIX_MAX + 16];
+    int rc = RG_ESTORE;
+
+    if (!model_keys(q, keys))
+        return RG_ESTORE;
+    redisContext *c = conn_get(q);
+    if (!c)
+        return RG_ESTORE;
+    redisReply *r = redisCommand(c, "HMGET %s spam ham tokens", keys[2]);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+        uint64_t v[3] = {0, 0, 0};
+        bool ok = true;
+        for (int k = 0; k < 3 && ok; k++)
+            ok = r->element[k]->type == REDIS_REPLY_NIL ||
+                 parse_count(r->element[k], INT64_MAX, &v[k]);
+        if (ok) {
+            out->spam_comments = v[0];
+            out->ham_comments = v[1];
+            out->tokens = v[2];
+            rc = RG_OK;
+        }
+    }
+    freeReplyObject(r);
+    conn_put(q, c);
+    return rc;
+}
+
+/* The model is on the server already: nothing to ready or to read. */
+static int redis_bayes_nothing(rg_store *s)
+{
+    (void)s;
+    return RG_OK;
+}
+
+static void redis_close(rg_store *s)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    for (size_t i = 0; i < q->nidle; i++)
+        redisFree(q->idle[i]);
+    pthread_mutex_destroy(&q->lock);
+    sodium_memzero(q->secret, sizeof q->secret);
+    free(q->host);
+    free(q->socket_path);
+    free(q->prefix);
+    free(q);
+}
+
+static const struct rg_store_ops redis_ops = {
+    .scheme = "redis",
+    .spend = redis_spend,
+    .bayes_lookup = redis_bayes_lookup,
+    .bayes_apply = redis_bayes_apply,
+    .bayes_stats = redis_bayes_stats,
+    .bayes_optimize = redis_bayes_nothing,
+    .bayes_preload = redis_bayes_nothing,
+    .limit_take = redis_limit_take,
+    .close = redis_close,
+};
+
+/* ---- The URL ---- */
+
+/* A decimal in [min, max] that fills [p, end) exactly. */
+static bool parse_int(const char *p, const char *end, long min, long max,
+                      long *out)
+{
+    long v = 0;
+    if (p == end || end - p > 9)
+        return false;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static char *dup_range(const char *p, const char *end)
+{
+    char *s = malloc((size_t)(end - p) + 1);
+    if (s) {
+        memcpy(s, p, (size_t)(end - p));
+        s[end - p] = '\0';
+    }
+    return s;
+}
+
+/*
+ * The query: prefix=P (1 to 64 bytes of letters, digits and "-_.:"),
+ * timeout_ms=N (1 to 60000), and for a socket db=N. Each at most once.
+ */
+static int parse_query(struct redis_store *q, const char *p, bool socket)
+{
+    bool seen_prefix = false, seen_timeout = false, seen_db = false;
+    long timeout_ms = DEFAULT_TIMEOUT_MS;
+
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        const char *end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq)
+            return RG_EURL;
+        size_t klen = (size_t)(eq - p);
+        const char *v = eq + 1;
+        if (klen == 6 && memcmp(p, "prefix", 6) == 0 && !seen_prefix) {
+            size_t n = (size_t)(end - v);
+            if (n == 0 || n > PREFIX_MAX ||
+                strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+                          "YZ0123456789-_.:") < n)
+                return RG_EURL;
+            free(q->prefix);
+            if (!(q->prefix = dup_range(v, end)))
+                return RG_ENOMEM;
+            seen_prefix = true;
+        } else if (klen == 10 && memcmp(p, "timeout_ms", 10) == 0 &&
+                   !seen_timeout) {
+            if (!parse_int(v, end, 1, TIMEOUT_MS_MAX, &timeout_ms))
+                return RG_EURL;
+            seen_timeout = true;
+        } else if (socket && klen == 2 && memcmp(p, "db", 2) == 0 && !seen_db) {
+            long db;
+            if (!parse_int(v, end, 0, DB_MAX, &db))
+                return RG_EURL;
+            q->db = (int)db;
+            seen_db = true;
+        } else {
+            return RG_EURL;
+        }
+        p = amp ? amp + 1 : end;
+        if (amp && !*p)
+            return RG_EURL;
+    }
+    q->timeout.tv_sec = timeout_ms / 1000;
+    q->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+    return RG_OK;
+}
+
+/*
+ * "redis://HOST[:PORT][/DB][?query]" (HOST a name, an IPv4 address or an
+ * IPv6 address in brackets) or "unix:PATH[?query]" (PATH absolute, one or
+ * three slashes: "unix:///run/redis.sock").
+ */
+static int parse_url(struct redis_store *q, const char *url)
+{
+    const char *query = strchr(url, '?');
+    const char *end = query ? query : url + strlen(url);
+
+    if (strncasecmp(url, "unix:", 5) == 0) {
+        const char *path = url + 5;
+        if (end - path >= 3 && memcmp(path, "///", 3) == 0)
+            path += 2;
+        if (path >= end || *path != '/' || end - path > 4000)
+            return RG_EURL;
+        if (!(q->socket_path = dup_range(path, end)))
+            return RG_ENOMEM;
+        return parse_query(q, query ? query + 1 : "", true);
+    }
+    if (strncasecmp(url, "redis://", 8) != 0)
+        return RG_EURL;
+    const char *host = url + 8, *host_end, *p;
+    if (*host == '[') {
+        host_end = memchr(host, ']', (size_t)(end - host));
+        if (!host_end)
+            return RG_EURL;
+        host++;
+        p = host_end + 1;
+    } else {
+        host_end = host + strcspn(host, ":/?");
+        if (host_end > end)
+            host_end = end;
+        p = host_end;
+    }
+    if (host_end == host || host_end - host > 255 ||
+        memchr(host, '@', (size_t)(host_end - host)))
+        return RG_EURL; /* no user or password in this URL */
+    long port = DEFAULT_PORT, db = 0;
+    if (p < end && *p == ':') {
+        const char *port_end = p + 1 + strcspn(p + 1, "/?");
+        if (port_end > end)
+            port_end = end;
+        if (!parse_int(p + 1, port_end, 1, 65535, &port))
+            return RG_EURL;
+        p = port_end;
+    }
+    if (p < end && *p == '/') {
+        if (p + 1 < end && !parse_int(p + 1, end, 0, DB_MAX, &db))
+            return RG_EURL;
+        p = end;
+    }
+    if (p != end)
+        return RG_EURL;
+    if (!(q->host = dup_range(host, host_end)))
+        return RG_ENOMEM;
+    q->port = (int)port;
+    q->db = (int)db;
+    return parse_query(q, query ? query + 1 : "", false);
+}
+
+int rg__store_redis_open(rg_store **out, const char *url)
+{
+    if (!out || !url)
+        return RG_EINVAL;
+    *out = NULL;
+    struct redis_store *q = calloc(1, sizeof *q);
+    if (!q)
+        return RG_ENOMEM;
+    q->base.ops = &redis_ops;
+    q->timeout.tv_sec = DEFAULT_TIMEOUT_MS / 1000;
+    q->timeout.tv_usec = (DEFAULT_TIMEOUT_MS % 1000) * 1000;
+    if (pthread_mutex_init(&q->lock, NULL) != 0) {
+        free(q);
+        return RG_ENOMEM;
+    }
+    int rc = parse_url(q, url);
+    if (rc == RG_OK && !q->prefix && !(q->prefix = strdup(DEFAULT_PREFIX)))
+        rc = RG_ENOMEM;
+    if (rc == RG_OK) {
+        /* A server that is not there is an error now, not at the first
+         * comment: one PING on a first connection, kept for later. */
+        redisContext *c = connect_new(q);
+        redisReply *r = c ? redisCommand(c, "PING") : NULL;
+        bool ok = r && r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        if (ok)
+            conn_put(q, c);
+        else if (c)
+            redisFree(c);
+        if (!ok)
+            rc = RG_ESTORE;
+    }
+    if (rc != RG_OK) {
+        redis_close(&q->base);
+        return rc;
+    }
+    *out = &q->base;
+    return RG_OK;
+}
