@@ -736,10 +736,14 @@ static char *dup_range(const char *p, const char *end)
  * The query: prefix=P (1 to 64 bytes of letters, digits and "-_.:"),
  * timeout_ms=N (1 to 60000), and for a socket db=N. Each at most once.
  */
-static int parse_query(struct redis_store *q, const char *p, bool socket)
+static int parse_query(struct redis_store *q, const char *query, bool socket)
 {
     bool seen_prefix = false, seen_timeout = false, seen_db = false;
     long timeout_ms = DEFAULT_TIMEOUT_MS;
+    const char *p = query ? query + 1 : "";
+
+    if (query && !*p)
+        return RG_EURL; /* a "?" with nothing after it */
 
     while (*p) {
         const char *amp = strchr(p, '&');
@@ -800,7 +804,7 @@ static int parse_url(struct redis_store *q, const char *url)
             return RG_EURL;
         if (!(q->socket_path = dup_range(path, end)))
             return RG_ENOMEM;
-        return parse_query(q, query ? query + 1 : "", true);
+        return parse_query(q, query, true);
     }
     if (strncasecmp(url, "redis://", 8) != 0)
         return RG_EURL;
@@ -840,7 +844,7 @@ static int parse_url(struct redis_store *q, const char *url)
         return RG_ENOMEM;
     q->port = (int)port;
     q->db = (int)db;
-    return parse_query(q, query ? query + 1 : "", false);
+    return parse_query(q, query, false);
 }
 
 int rg__store_redis_open(rg_store **out, const char *url)

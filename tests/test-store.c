@@ -1580,6 +1580,10 @@ END_TEST
 /* ---- URLs ---- */
 
 #define SQLITE_RESULT (RG_HAVE_SQLITE ? RG_OK : RG_ENOSUPPORT)
+/* A well-formed redis: URL with no server behind it, and a malformed one;
+ * without hiredis both are a feature this build lacks. */
+#define REDIS_DOWN (RG_HAVE_REDIS ? RG_ESTORE : RG_ENOSUPPORT)
+#define REDIS_BAD  (RG_HAVE_REDIS ? RG_EURL : RG_ENOSUPPORT)
 
 /* "@" stands for a path in the test's scratch directory. */
 static const struct url_case {
@@ -1652,8 +1656,34 @@ static const struct url_case {
     {"sqlite:@", SQLITE_RESULT},
     {"SQLite:@", SQLITE_RESULT},
     {"sqlite", RG_EURL},
-    {"redis://x", RG_EURL},
-    {"redis://localhost:6379/0", RG_EURL},
+    /* Port 1 on loopback: nothing listens there, the connection is
+     * refused at once. */
+    {"redis://127.0.0.1:1", REDIS_DOWN},
+    {"REDIS://127.0.0.1:1/0?prefix=site-1&timeout_ms=200", REDIS_DOWN},
+    {"redis://[::1]:1/2", REDIS_DOWN},
+    {"unix:///nonexistent/redis.sock?db=1", REDIS_DOWN},
+    {"unix:/nonexistent/redis.sock", REDIS_DOWN},
+    {"redis://", REDIS_BAD},
+    {"redis://:6379", REDIS_BAD},
+    {"redis://h:0", REDIS_BAD},
+    {"redis://h:65536", REDIS_BAD},
+    {"redis://h:63x79", REDIS_BAD},
+    {"redis://h/x", REDIS_BAD},
+    {"redis://h/-1", REDIS_BAD},
+    {"redis://user:secret@h", REDIS_BAD},
+    {"redis://[::1", REDIS_BAD},
+    {"redis://h?prefix=", REDIS_BAD},
+    {"redis://h?prefix=a%20b", REDIS_BAD},
+    {"redis://h?prefix=x&prefix=y", REDIS_BAD},
+    {"redis://h?timeout_ms=0", REDIS_BAD},
+    {"redis://h?timeout_ms=60001", REDIS_BAD},
+    {"redis://h?db=1", REDIS_BAD},
+    {"redis://h?other=1", REDIS_BAD},
+    {"redis://h?", REDIS_BAD},
+    {"redis://h?prefix=a&", REDIS_BAD},
+    {"unix:", REDIS_BAD},
+    {"unix:relative.sock", REDIS_BAD},
+    {"unix:///s.sock?db=x", REDIS_BAD},
     {"file:/tmp/x.db", RG_EURL},
     {":", RG_EURL},
     {"", RG_EINVAL},
