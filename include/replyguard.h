@@ -132,7 +132,8 @@ typedef struct rg_config {
     uint32_t ttl_s;               /* token lifetime, default 1200 */
     uint32_t min_solve_s;         /* time trap, default 5 */
     const char *locale;           /* "en" (default), "ru", "de", "fr", "es" */
-    const char *store;            /* "memory:" (default), "sqlite:PATH" */
+    const char *store;            /* "memory:" (default), "sqlite:PATH",
+                                     "redis://HOST:PORT/DB" */
     uint64_t (*clock)(void *arg); /* wall clock, seconds; NULL = real time */
     void *clock_arg;
     rg_style style;        /* default RG_STYLE_WORDS */
@@ -298,12 +299,18 @@ RG_EXPORT RG_WARN_UNUSED int rg_number_words(uint32_t value, const char *locale,
 
 /*
  * Opens a store by URL: "memory:" (optionally "memory:?capacity=N", the
- * number of live entries it holds, 1 to 100000000; default 100000) or
- * "sqlite:PATH" (the file is created with mode 0600 if missing). The scheme
- * ignores case; anything else, including an unknown query key, is RG_EURL.
+ * number of live entries it holds, 1 to 100000000; default 100000),
+ * "sqlite:PATH" (the file is created with mode 0600 if missing), or a
+ * Redis server that several web servers share:
+ * "redis://HOST[:PORT][/DB][?prefix=P&timeout_ms=N]" or
+ * "unix:///PATH.sock[?db=N&prefix=P&timeout_ms=N]" (docs/redis.md; the
+ * server must answer a PING now). The scheme ignores case; anything else,
+ * including an unknown query key, is RG_EURL.
  * Errors: RG_EINVAL (NULL or empty), RG_EURL, RG_ESTORE (cannot open or
- * create, not a replyguard database), RG_ENOSUPPORT (backend not built
- * in), RG_ENOMEM. Thread-safe handle; close it with rg_store_close().
+ * create, not a replyguard database, no Redis answering), RG_ENOSUPPORT
+ * (backend not built in), RG_ENOMEM. Thread-safe handle; close it with
+ * rg_store_close(). With redis:, every later call that cannot reach the
+ * server within the URL's timeout fails with RG_ESTORE.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_store_open(rg_store **out, const char *url);
 
@@ -387,9 +394,11 @@ typedef struct rg_bayes rg_bayes;
 
 /*
  * Opens a filter on a model store: "memory:" (optionally
- * "memory:?tokens=N", the most distinct tokens it holds, default 1000000)
- * or "sqlite:PATH" (created if missing; several processes may read while
- * one trains). cfg NULL means the defaults.
+ * "memory:?tokens=N", the most distinct tokens it holds, default 1000000),
+ * "sqlite:PATH" (created if missing; several processes may read while
+ * one trains), or "redis://..." (see rg_store_open(); every web server
+ * that opens it learns into and scores from one model). cfg NULL means
+ * the defaults.
  * Errors: as rg_store_open(), and RG_EINVAL for cutoffs outside
  * 0 <= ham_cutoff <= spam_cutoff <= 1 or other settings out of range.
  * Thread-safe handle; close it with rg_bayes_close().
@@ -530,7 +539,8 @@ typedef struct rg_limiter_config {
                           100000000. "memory:?capacity=N" overrides it
                           (N below 16 counts as 16). Ignored by other
                           stores. */
-    const char *store; /* "memory:" (default) or "sqlite:PATH" */
+    const char *store; /* "memory:" (default), "sqlite:PATH" or
+                          "redis://..." (shared by web servers) */
     const char *name;  /* namespace: limiters with different names share
                           a store without sharing keys; default "" */
     uint64_t (*clock_ns)(void *arg); /* nanoseconds; NULL: the monotonic
