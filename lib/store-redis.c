@@ -51,11 +51,21 @@ enum script { SCRIPT_LIMIT, SCRIPT_LOOKUP, SCRIPT_APPLY, SCRIPT_COUNT };
 /*
  * GCRA as rg__gcra_take() does it (limit.h), in microseconds of the
  * server's clock: Lua numbers are doubles, exact to 2^53, which
- * microseconds since 1970 stay far below. ARGV: interval, tolerance,
- * limit, cost. Returns {allowed, remaining, retry_after (-1: never),
- * ahead}, all in microseconds but remaining.
+ * microseconds since 1970 stay far below. KEYS: the limit key, the
+ * secret's key. ARGV: interval, tolerance, limit, cost, and the secret the
+ * caller hashed the key with. Returns {allowed, remaining, retry_after
+ * (-1: never), ahead}, all in microseconds but remaining; or "SECRET"
+ * when the server holds another secret (the caller loads it and tries
+ * again). A server that lost the secret (restarted, or evicted it) gets
+ * the caller's back, so every web server goes on hashing keys alike.
  */
 static const char LIMIT_LUA[] =
+    "local secret = redis.call('GET', KEYS[2])\n"
+    "if not secret then\n"
+    "  redis.call('SET', KEYS[2], ARGV[5])\n"
+    "elseif secret ~= ARGV[5] then\n"
+    "  return 'SECRET'\n"
+    "end\n"
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
     "local T, tau = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
@@ -300,14 +310,17 @@ static redisReply *run_script(struct redis_store *q, redisContext *c,
                               size_t *argvlen)
 {
     char sha[41];
-    for (int attempt = 0; attempt < 2; attempt++) {
+    /* A second try after NOSCRIPT: the server restarted and forgot it. */
+    for (int try = 0; try < 2; try++) {
         pthread_mutex_lock(&q->lock);
         memcpy(sha, q->sha[s], sizeof sha);
         pthread_mutex_unlock(&q->lock);
         if (sha[0] == '\0') {
             if (!load_script(q, c, s))
                 return NULL;
-            continue;
+            pthread_mutex_lock(&q->lock);
+            memcpy(sha, q->sha[s], sizeof sha);
+            pthread_mutex_unlock(&q->lock);
         }
         argv[0] = "EVALSHA";
         argvlen[0] = 7;
@@ -400,60 +413,68 @@ static uint64_t us_to_ms_up(long long us)
     return us <= 0 ? 0 : (uint64_t)(us / 1000 + (us % 1000 != 0));
 }
 
-static int redis_limit_take(rg_store *s, const char *name, size_t name_len,
-                            const void *key, size_t key_len, const rg__gcra *g,
-                            uint64_t now, uint32_t cost, rg_limit_result *out)
+/* Forgets the secret: the server holds another one. */
+static void forget_secret(struct redis_store *q)
 {
-    struct redis_store *q = (struct redis_store *)s;
-    (void)now; /* the server's clock decides */
+    pthread_mutex_lock(&q->lock);
+    q->have_secret = false;
+    sodium_memzero(q->secret, sizeof q->secret);
+    pthread_mutex_unlock(&q->lock);
+}
 
-    /* The script works in microseconds; a rate above a million a second
-     * has an interval under one. */
-    uint64_t interval_us = g->interval_ns / 1000;
-    uint64_t tolerance_us = g->tolerance_ns / 1000;
-    if (interval_us == 0)
-        return RG_EINVAL;
-
-    redisContext *c = conn_get(q);
-    if (!c)
-        return RG_ESTORE;
-    int rc = RG_ESTORE;
-    if (!load_secret(q, c))
-        goto out;
-
-    uint8_t h[LIMIT_KEY_BYTES];
+/* One run of the limit script; RG_EAGAIN-like -1 when the secret was
+ * stale (the caller reloads it), else RG_OK or RG_ESTORE. */
+static int limit_once(struct redis_store *q, redisContext *c, const char *name,
+                      size_t name_len, const void *key, size_t key_len,
+                      const rg__gcra *g, uint32_t cost, rg_limit_result *out)
+{
+    uint8_t secret[SECRET_BYTES], h[LIMIT_KEY_BYTES];
     crypto_generichash_state st;
     static const uint8_t separator = 0;
+
     pthread_mutex_lock(&q->lock);
-    crypto_generichash_init(&st, q->secret, SECRET_BYTES, sizeof h);
+    memcpy(secret, q->secret, sizeof secret);
     pthread_mutex_unlock(&q->lock);
+    crypto_generichash_init(&st, secret, SECRET_BYTES, sizeof h);
     crypto_generichash_update(&st, (const uint8_t *)name, name_len);
     crypto_generichash_update(&st, &separator, 1);
     crypto_generichash_update(&st, key, key_len);
     crypto_generichash_final(&st, h, sizeof h);
+
     char rkey[PREFIX_MAX + 2 * LIMIT_KEY_BYTES + 8],
-        hexed[2 * LIMIT_KEY_BYTES + 3];
+        hexed[2 * LIMIT_KEY_BYTES + 3], skey[PREFIX_MAX + 16];
     memcpy(hexed, "l:", 2);
     hex(h, sizeof h, hexed + 2);
-    if (!key_of(q, hexed, rkey, sizeof rkey))
-        goto out;
-
+    if (!key_of(q, hexed, rkey, sizeof rkey) ||
+        !key_of(q, "secret", skey, sizeof skey)) {
+        sodium_memzero(secret, sizeof secret);
+        return RG_ESTORE;
+    }
     char a[4][24];
-    snprintf(a[0], sizeof a[0], "%llu", (unsigned long long)interval_us);
-    snprintf(a[1], sizeof a[1], "%llu", (unsigned long long)tolerance_us);
+    snprintf(a[0], sizeof a[0], "%llu",
+             (unsigned long long)(g->interval_ns / 1000));
+    snprintf(a[1], sizeof a[1], "%llu",
+             (unsigned long long)(g->tolerance_ns / 1000));
     snprintf(a[2], sizeof a[2], "%u", g->limit);
     snprintf(a[3], sizeof a[3], "%u", cost);
-    const char *argv[] = {NULL, NULL, "1", rkey, a[0], a[1], a[2], a[3]};
+    const char *argv[] = {NULL, NULL, "2",  rkey, skey,
+                          a[0], a[1], a[2], a[3], (const char *)secret};
     size_t argvlen[] = {0,
                         0,
                         1,
                         strlen(rkey),
+                        strlen(skey),
                         strlen(a[0]),
                         strlen(a[1]),
                         strlen(a[2]),
-                        strlen(a[3])};
-    redisReply *r = run_script(q, c, SCRIPT_LIMIT, 8, argv, argvlen);
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
+                        strlen(a[3]),
+                        SECRET_BYTES};
+    redisReply *r = run_script(q, c, SCRIPT_LIMIT, 10, argv, argvlen);
+    sodium_memzero(secret, sizeof secret);
+    int rc = RG_ESTORE;
+    if (r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "SECRET") == 0) {
+        rc = -1;
+    } else if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
         long long v[4];
         bool ok = true;
         for (int i = 0; i < 4; i++) {
@@ -471,7 +492,34 @@ static int redis_limit_take(rg_store *s, const char *name, size_t name_len,
         }
     }
     freeReplyObject(r);
-out:
+    return rc;
+}
+
+static int redis_limit_take(rg_store *s, const char *name, size_t name_len,
+                            const void *key, size_t key_len, const rg__gcra *g,
+                            uint64_t now, uint32_t cost, rg_limit_result *out)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    (void)now; /* the server's clock decides */
+
+    /* The script works in microseconds; a rate above a million a second
+     * has an interval under one. */
+    if (g->interval_ns < 1000)
+        return RG_EINVAL;
+
+    redisContext *c = conn_get(q);
+    if (!c)
+        return RG_ESTORE;
+    int rc = RG_ESTORE;
+    for (int try = 0; try < 2 && rc != RG_OK; try++) {
+        if (!load_secret(q, c))
+            break;
+        rc = limit_once(q, c, name, name_len, key, key_len, g, cost, out);
+        if (rc != -1)
+            break;
+        forget_secret(q);
+        rc = RG_ESTORE;
+    }
     conn_put(q, c);
     return rc;
 }

@@ -62,7 +62,9 @@ void rg_test_sql_exec(const char *path, const char *sql);
 const char *rg_test_redis_url(void);
 /* "unix:" and the server's socket. */
 const char *rg_test_redis_socket_url(void);
-/* Kills the server (SIGKILL) and waits for it. */
+/* Kills the server (SIGKILL), and waits for it to end when this process
+ * started it (a test child cannot wait for its parent's child: it should
+ * wait until connections are refused). */
 void rg_test_redis_kill(void);
 /* Starts it again on the same port and socket; false when it does not
  * come up. */
