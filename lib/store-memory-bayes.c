@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export-private.h"
 #include "store-bayes-private.h"
 
 #define TAG_SHIFT   40
@@ -125,6 +126,23 @@ bool rg__count_map_get(const rg__count_map *m, uint64_t hash, const char *token,
         return false;
     *out = m->slots[i].counts;
     return true;
+}
+
+int rg__count_map_each(const rg__count_map *m,
+                       int (*fn)(void *arg, const char *token, size_t len,
+                                 rg__counts counts),
+                       void *arg)
+{
+    for (size_t i = 0; i < m->nslots; i++) {
+        uint64_t ref = m->slots[i].ref;
+        if (ref == 0)
+            continue;
+        const unsigned char *k = key_at(m, ref);
+        int rc = fn(arg, (const char *)k + 1, k[0], m->slots[i].counts);
+        if (rc != RG_OK)
+            return rc;
+    }
+    return RG_OK;
 }
 
 /* Moves every entry into a new table of nslots slots. */
@@ -479,4 +497,14 @@ int rg__memory_model_stats(rg__memory_model *mm, rg_bayes_stats *out)
     out->tokens = mm->map.count;
     pthread_rwlock_unlock(&mm->lock);
     return RG_OK;
+}
+
+int rg__memory_model_export(rg__memory_model *mm, const rg__model_visitor *v)
+{
+    pthread_rwlock_rdlock(&mm->lock);
+    int rc = v->totals(v->arg, &mm->totals, mm->map.count);
+    if (rc == RG_OK)
+        rc = rg__count_map_visit_sorted(&mm->map, v);
+    pthread_rwlock_unlock(&mm->lock);
+    return rc;
 }

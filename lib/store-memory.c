@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "export-private.h"
 #include "keyed-hash.h"
 #include "store-bayes-private.h"
 
@@ -222,6 +223,53 @@ static int memory_bayes_preload(rg_store *s)
     return RG_OK;
 }
 
+static int memory_bayes_export(rg_store *s, const rg__model_visitor *v)
+{
+    struct memory_store *m = (struct memory_store *)s;
+
+    return rg__memory_model_export(&m->model, v);
+}
+
+/* The live entries, under the lock: an entry lives while now < end. */
+static int memory_nonce_export(rg_store *s, uint64_t now,
+                               const rg__nonce_visitor *v)
+{
+    struct memory_store *m = (struct memory_store *)s;
+    rg__nonce_entry *e = NULL;
+    size_t n = 0;
+    int rc = RG_OK;
+
+    pthread_mutex_lock(&m->lock);
+    if (m->used > 0 && !(e = malloc(m->used * sizeof *e)))
+        rc = RG_ENOMEM;
+    for (size_t i = 0; i < m->nslots && rc == RG_OK; i++) {
+        if (m->slots[i].end == 0 || m->slots[i].end <= now)
+            continue;
+        memcpy(e[n].nonce, m->slots[i].nonce, RG__NONCE_BYTES);
+        e[n++].expires_at = m->slots[i].end - 1;
+    }
+    if (rc == RG_OK)
+        rc = rg__nonces_visit_sorted(e, n, v);
+    pthread_mutex_unlock(&m->lock);
+    free(e);
+    return rc;
+}
+
+/* Memory always answers; there is nothing to check but what it holds. The
+ * limiters of memory: keep tables of their own (limit-memory.c). */
+static int memory_health(rg_store *s, uint64_t now, rg__store_health *out)
+{
+    struct memory_store *m = (struct memory_store *)s;
+    int64_t live = 0;
+
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->nslots; i++)
+        live += m->slots[i].end > now;
+    pthread_mutex_unlock(&m->lock);
+    out->nonces = live;
+    return RG_OK;
+}
+
 static void memory_close(rg_store *s)
 {
     struct memory_store *m = (struct memory_store *)s;
@@ -240,6 +288,9 @@ static const struct rg_store_ops memory_ops = {
     .bayes_stats = memory_bayes_stats,
     .bayes_optimize = memory_bayes_optimize,
     .bayes_preload = memory_bayes_preload,
+    .bayes_export = memory_bayes_export,
+    .nonce_export = memory_nonce_export,
+    .health = memory_health,
     .close = memory_close,
 };
 

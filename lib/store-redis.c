@@ -32,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "export-private.h"
 #include "store.h"
 
 #define POOL_MAX           16
@@ -725,6 +727,334 @@ static int redis_bayes_nothing(rg_store *s)
     return RG_OK;
 }
 
+/* ---- Export ---- */
+
+/* SCAN and HSCAN read about this many entries per round trip. */
+#define SCAN_COUNT "1000"
+
+/* Scans of a model that keeps changing before the export gives up. */
+#define EXPORT_ATTEMPTS 5
+
+/* Longest cursor of a SCAN: a 64-bit number in decimal. */
+#define CURSOR_MAX 24
+
+/*
+ * The cursor and the page of one reply of SCAN or HSCAN: false for a
+ * reply of any other shape.
+ */
+static bool scan_page(const redisReply *r, char cursor[CURSOR_MAX],
+                      const redisReply **page)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[0]->len >= CURSOR_MAX ||
+        r->element[1]->type != REDIS_REPLY_ARRAY)
+        return false;
+    memcpy(cursor, r->element[0]->str, r->element[0]->len);
+    cursor[r->element[0]->len] = '\0';
+    *page = r->element[1];
+    for (size_t i = 0; i < (*page)->elements; i++)
+        if ((*page)->element[i]->type != REDIS_REPLY_STRING)
+            return false;
+    return true;
+}
+
+/* The totals as the model keeps them: spam, ham, spam_words, ham_words
+ * and tokens (an absent one is 0). */
+static bool model_totals(redisContext *c, const char *key, uint64_t t[5])
+{
+    redisReply *r =
+        redisCommand(c, "HMGET %s spam ham spam_words ham_words tokens", key);
+    bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 5;
+    for (size_t k = 0; k < 5 && ok; k++) {
+        t[k] = 0;
+        ok = r->element[k]->type == REDIS_REPLY_NIL ||
+             parse_count(r->element[k], INT64_MAX, &t[k]);
+    }
+    freeReplyObject(r);
+    return ok;
+}
+
+/*
+ * Adds a page of HSCAN's spam counts to m, with the ham counts of its
+ * tokens (one HMGET). A token seen twice, which HSCAN may return, is
+ * simply put again. Returns RG_OK, RG_ESTORE or RG_ENOMEM.
+ */
+static int add_page(redisContext *c, const char *ham_key,
+                    const redisReply *page, rg__count_map *m)
+{
+    size_t n = page->elements / 2;
+    if (page->elements % 2 != 0)
+        return RG_ESTORE;
+    if (n == 0)
+        return RG_OK;
+
+    const char **argv = calloc(n + 2, sizeof *argv);
+    size_t *argvlen = calloc(n + 2, sizeof *argvlen);
+    int rc = RG_ENOMEM;
+    if (!argv || !argvlen)
+        goto out;
+    argv[0] = "HMGET";
+    argvlen[0] = 5;
+    argv[1] = ham_key;
+    argvlen[1] = strlen(ham_key);
+    for (size_t i = 0; i < n; i++) {
+        argv[2 + i] = page->element[2 * i]->str;
+        argvlen[2 + i] = page->element[2 * i]->len;
+    }
+    redisReply *r = redisCommandArgv(c, (int)(n + 2), argv, argvlen);
+    rc = RG_ESTORE;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == n) {
+        rc = RG_OK;
+        for (size_t i = 0; i < n && rc == RG_OK; i++) {
+            const redisReply *tok = page->element[2 * i];
+            uint64_t spam = 0, ham = 0;
+            if (tok->len == 0 || tok->len > RG__TOKEN_LEN_MAX ||
+                !parse_count(page->element[2 * i + 1], UINT32_MAX, &spam) ||
+                (r->element[i]->type != REDIS_REPLY_NIL &&
+                 !parse_count(r->element[i], UINT32_MAX, &ham))) {
+                rc = RG_ESTORE;
+                break;
+            }
+            if (spam == 0 && ham == 0)
+                continue;
+            rg__counts counts = {(uint32_t)spam, (uint32_t)ham};
+            uint64_t h = rg__token_hash(tok->str, tok->len);
+            rc = rg__count_map_reserve(m, m->count + 1, tok->len + 1);
+            if (rc == RG_OK)
+                rg__count_map_put(m, h, tok->str, tok->len, counts);
+        }
+    }
+    freeReplyObject(r);
+out:
+    free(argv);
+    free(argvlen);
+    return rc;
+}
+
+/* One pass of HSCAN over the spam counts: every token, as the model is
+ * while it runs. */
+static int scan_model(redisContext *c, char keys[3][PREFIX_MAX + 16],
+                      rg__count_map *m)
+{
+    char cursor[CURSOR_MAX] = "0";
+    int rc = RG_OK;
+
+    do {
+        const redisReply *page = NULL;
+        redisReply *r =
+            redisCommand(c, "HSCAN %s %s COUNT " SCAN_COUNT, keys[0], cursor);
+        rc = scan_page(r, cursor, &page) ? add_page(c, keys[1], page, m)
+                                         : RG_ESTORE;
+        freeReplyObject(r);
+    } while (rc == RG_OK && strcmp(cursor, "0") != 0);
+    return rc;
+}
+
+/*
+ * A scan is no snapshot: a model that learns meanwhile can be read half
+ * before and half after. Every learning changes the totals, so a scan
+ * between two equal readings of them saw one state (but for a comment
+ * learned and unlearned again within it, which leaves the model as it
+ * was anyway). Otherwise it scans again, up to EXPORT_ATTEMPTS times.
+ * The scan is gathered whole before the visitor sees any of it.
+ */
+static int redis_bayes_export(rg_store *s, const rg__model_visitor *v)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    char keys[3][PREFIX_MAX + 16];
+    uint64_t before[5], after[5];
+    rg__count_map m;
+    int rc = RG_ESTORE;
+
+    if (!model_keys(q, keys))
+        return RG_ESTORE;
+    redisContext *c = conn_get(q);
+    if (!c)
+        return RG_ESTORE;
+    rg__count_map_init(&m, UINT32_MAX);
+    for (int attempt = 0; attempt < EXPORT_ATTEMPTS; attempt++) {
+        rg__count_map_clear(&m);
+        if (!model_totals(c, keys[2], before)) {
+            rc = RG_ESTORE;
+            break;
+        }
+        rc = scan_model(c, keys, &m);
+        if (rc != RG_OK)
+            break;
+        rc = RG_ESTORE;
+        if (!model_totals(c, keys[2], after))
+            break;
+        if (memcmp(before, after, sizeof before) == 0) {
+            rc = RG_OK;
+            break;
+        }
+    }
+    /* Tokens other than the totals count are a damaged model. */
+    if (rc == RG_OK && m.count != before[4])
+        rc = RG_ESTORE;
+    if (rc == RG_OK) {
+        rg__totals t = {before[0], before[1], before[2], before[3]};
+        rc = v->totals(v->arg, &t, before[4]);
+    }
+    if (rc == RG_OK)
+        rc = rg__count_map_visit_sorted(&m, v);
+    rg__count_map_free(&m);
+    conn_put(q, c);
+    return rc;
+}
+
+/*
+ * The nonce of a key PREFIX:n:<32 hex digits>; false for any other key
+ * (SCAN's pattern lets through a longer name, say).
+ */
+static bool nonce_of(const struct redis_store *q, const redisReply *key,
+                     uint8_t nonce[RG__NONCE_BYTES])
+{
+    size_t plen = strlen(q->prefix);
+    size_t bin_len = 0;
+
+    if (key->len != plen + 3 + 2 * RG__NONCE_BYTES ||
+        memcmp(key->str + plen, ":n:", 3) != 0)
+        return false;
+    return sodium_hex2bin(nonce, RG__NONCE_BYTES, key->str + plen + 3,
+                          2 * RG__NONCE_BYTES, NULL, &bin_len, NULL) == 0 &&
+           bin_len == RG__NONCE_BYTES;
+}
+
+/* The real time in milliseconds. */
+static uint64_t real_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec < 0
+               ? 0
+               : (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Adds the nonces of a page of SCAN's keys to *e, with the second they
+ * expire at (PTTL, pipelined: one round trip for the page). A key gone
+ * meanwhile, or without an expiry (not one spend wrote), is left out.
+ *
+ * spend() gave the key (expires at - now) seconds to live at a time
+ * within the second `now`, so it dies within the second `expires at`:
+ * this clock's milliseconds plus the time left, rounded down, give
+ * expires at back (PTTL is relative, which keeps the server's clock out
+ * of it). The caller's `now` would lose the milliseconds.
+ */
+static int add_nonces(struct redis_store *q, redisContext *c,
+                      const redisReply *page, rg__nonce_entry **e, size_t *n,
+                      size_t *room)
+{
+    for (size_t i = 0; i < page->elements; i++)
+        if (redisAppendCommand(c, "PTTL %b", page->element[i]->str,
+                               page->element[i]->len) != REDIS_OK)
+            return RG_ESTORE;
+    int rc = RG_OK;
+    for (size_t i = 0; i < page->elements; i++) {
+        void *reply = NULL;
+        if (redisGetReply(c, &reply) != REDIS_OK)
+            return RG_ESTORE;
+        uint64_t now_ms = real_ms();
+        redisReply *r = reply;
+        uint8_t nonce[RG__NONCE_BYTES];
+        if (!r || r->type != REDIS_REPLY_INTEGER) {
+            rc = RG_ESTORE;
+        } else if (rc == RG_OK && r->integer >= 0 &&
+                   nonce_of(q, page->element[i], nonce)) {
+            if (!rg__grow(e, room, *n + 1, sizeof **e, 256, false)) {
+                rc = RG_ENOMEM;
+            } else {
+                memcpy((*e)[*n].nonce, nonce, RG__NONCE_BYTES);
+                (*e)[(*n)++].expires_at =
+                    (now_ms + (uint64_t)r->integer) / 1000;
+            }
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+static int redis_nonce_export(rg_store *s, uint64_t now,
+                              const rg__nonce_visitor *v)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    char pattern[PREFIX_MAX + 16], cursor[CURSOR_MAX] = "0";
+    rg__nonce_entry *e = NULL;
+    size_t n = 0, room = 0;
+    int rc = RG_OK;
+
+    (void)now; /* the server drops what has expired */
+    if (!key_of(q, "n:*", pattern, sizeof pattern))
+        return RG_EINVAL;
+    redisContext *c = conn_get(q);
+    if (!c)
+        return RG_ESTORE;
+    do {
+        const redisReply *page = NULL;
+        redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT " SCAN_COUNT,
+                                     cursor, pattern);
+        rc = scan_page(r, cursor, &page) ? add_nonces(q, c, page, &e, &n, &room)
+                                         : RG_ESTORE;
+        freeReplyObject(r);
+    } while (rc == RG_OK && strcmp(cursor, "0") != 0);
+    conn_put(q, c);
+    if (rc == RG_OK)
+        rc = rg__nonces_visit_sorted(e, n, v);
+    free(e);
+    return rc;
+}
+
+/* One PING, timed; then a SCAN over the prefix counts the spent nonces
+ * and the rate-limit keys (which expire when they rest). */
+static int redis_health(rg_store *s, uint64_t now, rg__store_health *out)
+{
+    struct redis_store *q = (struct redis_store *)s;
+    char pattern[PREFIX_MAX + 16], cursor[CURSOR_MAX] = "0";
+    struct timespec t0, t1;
+    int rc = RG_ESTORE;
+    (void)now; /* the server expires what is spent */
+
+    if (!key_of(q, "*", pattern, sizeof pattern))
+        return RG_ESTORE;
+    redisContext *c = conn_get(q);
+    if (!c)
+        return RG_ESTORE;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    redisReply *r = redisCommand(c, "PING");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    bool ok = r && r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    if (!ok)
+        goto out;
+    out->round_trip_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+                         (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+
+    size_t plen = strlen(q->prefix);
+    out->nonces = out->limit_keys = 0;
+    do {
+        const redisReply *page = NULL;
+        r = redisCommand(c, "SCAN %s MATCH %s COUNT " SCAN_COUNT, cursor,
+                         pattern);
+        ok = scan_page(r, cursor, &page);
+        for (size_t i = 0; ok && i < page->elements; i++) {
+            const redisReply *k = page->element[i];
+            if (k->len > plen + 3 && memcmp(k->str + plen, ":n:", 3) == 0)
+                out->nonces++;
+            else if (k->len > plen + 3 && memcmp(k->str + plen, ":l:", 3) == 0)
+                out->limit_keys++;
+        }
+        freeReplyObject(r);
+    } while (ok && strcmp(cursor, "0") != 0);
+    if (ok)
+        rc = RG_OK;
+out:
+    conn_put(q, c);
+    return rc;
+}
+
 static void redis_close(rg_store *s)
 {
     struct redis_store *q = (struct redis_store *)s;
@@ -747,6 +1077,9 @@ static const struct rg_store_ops redis_ops = {
     .bayes_optimize = redis_bayes_nothing,
     .bayes_preload = redis_bayes_nothing,
     .limit_take = redis_limit_take,
+    .bayes_export = redis_bayes_export,
+    .nonce_export = redis_nonce_export,
+    .health = redis_health,
     .close = redis_close,
 };
 

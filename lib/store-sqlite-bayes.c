@@ -48,6 +48,7 @@
 
 #include <sqlite3.h>
 
+#include "export-private.h"
 #include "model-image.h"
 #include "store-bayes-private.h"
 
@@ -682,6 +683,54 @@ int rg__sqlite_model_stats(rg__sqlite_model *sm, rg_bayes_stats *out)
     out->ham_comments = sm->totals.ham;
     out->tokens = sm->tokens;
     return RG_OK;
+}
+
+/*
+ * One read transaction: the totals, then every row in the order of the
+ * primary key, which is the order of export-private.h. The statement is
+ * prepared for the walk alone, which is rare (an export), rather than
+ * kept for the life of the handle. A row that breaks the schema's rules,
+ * or a number of rows other than the totals say, is a damaged file.
+ */
+int rg__sqlite_model_export(rg__sqlite_model *sm, const rg__model_visitor *v)
+{
+    static const char sql[] =
+        "SELECT token, spam, ham FROM bayes_tokens ORDER BY token";
+    sqlite3_stmt *st = NULL;
+    uint64_t rows = 0;
+    int rc = RG_ESTORE;
+    int step = SQLITE_DONE;
+
+    if (!run(sm->begin))
+        return RG_ESTORE;
+    if (!sync_version(sm) || !read_totals(sm) ||
+        sqlite3_prepare_v2(sm->db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    rc = v->totals(v->arg, &sm->totals, sm->tokens);
+    while (rc == RG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *tok = sqlite3_column_blob(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        sqlite3_int64 spam = sqlite3_column_int64(st, 1);
+        sqlite3_int64 ham = sqlite3_column_int64(st, 2);
+        if (len <= 0 || len > RG__TOKEN_LEN_MAX || spam < 0 ||
+            spam > UINT32_MAX || ham < 0 || ham > UINT32_MAX ||
+            (spam == 0 && ham == 0)) {
+            rc = RG_ESTORE;
+            break;
+        }
+        rows++;
+        rc = v->token(v->arg, tok, (size_t)len,
+                      (rg__counts){(uint32_t)spam, (uint32_t)ham});
+    }
+    if (rc == RG_OK && (step != SQLITE_DONE || rows != sm->tokens))
+        rc = RG_ESTORE;
+out:
+    sqlite3_finalize(st);
+    if (!end_txn(sm, rc == RG_OK) && rc == RG_OK)
+        rc = RG_ESTORE;
+    if (rc == RG_ESTORE)
+        forget(sm);
+    return rc;
 }
 
 static bool prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)

@@ -27,6 +27,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@
 
 #include <sqlite3.h>
 
+#include "export-private.h"
 #include "store-bayes-private.h"
 #include "store-sqlite-limit.h"
 
@@ -374,6 +376,118 @@ static int sqlite_limit_take(rg_store *s, const char *name, size_t name_len,
     return rc;
 }
 
+static int sqlite_bayes_export(rg_store *s, const rg__model_visitor *v)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+
+    pthread_mutex_lock(&q->lock);
+    int rc = rg__sqlite_model_export(q->model, v);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+/*
+ * The live rows, by the primary key's order: one SELECT, which is one
+ * read transaction of its own. Statements of these rare walks are
+ * prepared for the call alone, like the model's export.
+ */
+static int sqlite_nonce_export(rg_store *s, uint64_t now,
+                               const rg__nonce_visitor *v)
+{
+    static const char sql[] = "SELECT nonce, expires_at FROM spent "
+                              "WHERE expires_at >= ?1 ORDER BY nonce";
+    struct sqlite_store *q = (struct sqlite_store *)s;
+    sqlite3_stmt *st = NULL;
+    int rc = RG_ESTORE;
+    int step = SQLITE_DONE;
+
+    if (now > INT64_MAX)
+        return RG_EINVAL;
+    pthread_mutex_lock(&q->lock);
+    if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)now) != SQLITE_OK)
+        goto out;
+    rc = RG_OK;
+    while (rc == RG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 expires_at = sqlite3_column_int64(st, 1);
+        if (sqlite3_column_bytes(st, 0) != RG__NONCE_BYTES || expires_at < 0) {
+            rc = RG_ESTORE;
+            break;
+        }
+        rc = v->nonce(v->arg, sqlite3_column_blob(st, 0), (uint64_t)expires_at);
+    }
+    if (rc == RG_OK && step != SQLITE_DONE)
+        rc = RG_ESTORE;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+/* One integer from a statement with an optional parameter; false on
+ * failure. */
+static bool count_rows(sqlite3 *db, const char *sql, bool bind_now,
+                       uint64_t now, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+              (!bind_now ||
+               sqlite3_bind_int64(st, 1, (sqlite3_int64)now) == SQLITE_OK) &&
+              sqlite3_step(st) == SQLITE_ROW;
+    if (ok)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/*
+ * PRAGMA quick_check(1): the checks of integrity_check but those that
+ * cost an index lookup per row, in one pass over the file, and at most
+ * one complaint; "ok" when it finds none. Then what the file holds.
+ */
+static int sqlite_health(rg_store *s, uint64_t now, rg__store_health *out)
+{
+    struct sqlite_store *q = (struct sqlite_store *)s;
+    sqlite3_stmt *st = NULL;
+    int rc = RG_ESTORE;
+
+    if (now > INT64_MAX)
+        return RG_EINVAL;
+    pthread_mutex_lock(&q->lock);
+    if (sqlite3_prepare_v2(q->db, "PRAGMA quick_check(1)", -1, &st, NULL) !=
+        SQLITE_OK)
+        goto out;
+    /* A file damaged enough makes the check itself fail: that is its
+     * finding, not a failure to check. */
+    const char *said = sqlite3_step(st) == SQLITE_ROW
+                           ? (const char *)sqlite3_column_text(st, 0)
+                           : sqlite3_errmsg(q->db);
+    out->checked = true;
+    out->ok = said && strcmp(said, "ok") == 0;
+    /* The check names the schema before its first complaint. */
+    static const char schema[] = "*** in database main ***\n";
+    if (said && strncmp(said, schema, sizeof schema - 1) == 0)
+        said += sizeof schema - 1;
+    if (!out->ok)
+        snprintf(out->detail, sizeof out->detail, "%s",
+                 said ? said : "no answer");
+    /* The counts of a damaged file may fail too; then they are unknown. */
+    if (!count_rows(q->db, "SELECT count(*) FROM spent WHERE expires_at >= ?1",
+                    true, now, &out->nonces))
+        out->nonces = -1;
+    if (!count_rows(q->db, "SELECT count(*) FROM limits", false, 0,
+                    &out->limit_keys))
+        out->limit_keys = -1;
+    /* A sound file answers them: one that does not, failed. */
+    rc = RG_OK;
+    if (out->ok && (out->nonces < 0 || out->limit_keys < 0))
+        rc = RG_ESTORE;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
 static void sqlite_close(rg_store *s)
 {
     struct sqlite_store *q = (struct sqlite_store *)s;
@@ -396,6 +510,9 @@ static const struct rg_store_ops sqlite_ops = {
     .bayes_optimize = sqlite_bayes_optimize,
     .bayes_preload = sqlite_bayes_preload,
     .limit_take = sqlite_limit_take,
+    .bayes_export = sqlite_bayes_export,
+    .nonce_export = sqlite_nonce_export,
+    .health = sqlite_health,
     .close = sqlite_close,
 };
 

@@ -38,6 +38,46 @@ typedef struct rg__totals_delta {
     int64_t spam_words, ham_words;
 } rg__totals_delta;
 
+/*
+ * What a walk over a model calls (the bayes_export operation): `totals`
+ * once, first, with the totals and the number of distinct tokens; then
+ * `token` for each token with its counts (never 0, 0), in token order: by
+ * memcmp() of the bytes, a token before a longer one it begins, which is
+ * SQLite's order of BLOBs. The token is not NUL-terminated and is valid
+ * only during the call. A callback that returns anything but RG_OK ends
+ * the walk, and the walk returns what it returned. Callbacks run with the
+ * store locked: they must not call the store.
+ */
+typedef struct rg__model_visitor {
+    int (*totals)(void *arg, const rg__totals *totals, uint64_t tokens);
+    int (*token)(void *arg, const char *token, size_t len, rg__counts counts);
+    void *arg;
+} rg__model_visitor;
+
+/*
+ * What a walk over the spent nonces calls (nonce_export): `nonce` for each
+ * one still spent, with the time it stays spent until (the expires_at of
+ * spend), in the order of the nonces' bytes. As above for the rest.
+ */
+typedef struct rg__nonce_visitor {
+    int (*nonce)(void *arg, const uint8_t nonce[RG__NONCE_BYTES],
+                 uint64_t expires_at);
+    void *arg;
+} rg__nonce_visitor;
+
+/*
+ * What the health operation finds. -1 in a count means the backend cannot
+ * tell.
+ */
+typedef struct rg__store_health {
+    bool checked;           /* an integrity check ran (sqlite: quick_check) */
+    bool ok;                /* and found nothing wrong */
+    char detail[160];       /* its first complaint when not ok, else "" */
+    int64_t nonces;         /* spent nonces still live */
+    int64_t limit_keys;     /* rate-limit keys the store holds */
+    uint64_t round_trip_ns; /* redis: one PING; 0 for the others */
+} rg__store_health;
+
 struct rg_store_ops {
     const char *scheme; /* "memory", "sqlite" */
 
@@ -100,6 +140,30 @@ struct rg_store_ops {
     int (*limit_take)(rg_store *s, const char *name, size_t name_len,
                       const void *key, size_t key_len, const rg__gcra *g,
                       uint64_t now, uint32_t cost, rg_limit_result *out);
+
+    /*
+     * Export, for the command-line tool (lib/export.c; NULL in a store
+     * without them, such as a test's fake).
+     *
+     * bayes_export: walks the whole model (see rg__model_visitor), all of
+     * one consistent state of it: sqlite: one read transaction; memory:
+     * under its lock; redis: a scan that is read again when the totals
+     * changed meanwhile. Errors: RG_ESTORE, RG_ENOMEM, or a callback's.
+     *
+     * nonce_export: walks the nonces spent and still live at `now` (see
+     * rg__nonce_visitor). Errors: RG_ESTORE, RG_ENOMEM, or a callback's.
+     *
+     * health: checks that the store answers and what it holds, into *out;
+     * `now` tells which nonces are still live. A check that finds damage
+     * is no error (out->ok says so). Errors: RG_ESTORE (it does not
+     * answer), RG_ENOMEM.
+     *
+     * Thread-safe, but each holds the store (or, with memory:, the table
+     * it walks) for as long as it runs.
+     */
+    int (*bayes_export)(rg_store *s, const rg__model_visitor *v);
+    int (*nonce_export)(rg_store *s, uint64_t now, const rg__nonce_visitor *v);
+    int (*health)(rg_store *s, uint64_t now, rg__store_health *out);
 
     /* Frees the backend. */
     void (*close)(rg_store *s);

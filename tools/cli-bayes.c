@@ -416,6 +416,7 @@ static int run_train(const cli_verb *self, int argc, char **argv)
         {"spam", no_argument, NULL, 's'},
         {"ham", no_argument, NULL, 'H'},
         {"unlearn", no_argument, NULL, 'u'},
+        {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -437,6 +438,8 @@ static int run_train(const cli_verb *self, int argc, char **argv)
         case 'u':
             unlearn = true;
             break;
+        case 'V':
+            return cli_version();
         case 'h':
             return cli_help(self);
         default:
@@ -522,6 +525,7 @@ const cli_verb cli_verb_train = {
     "  --unlearn    take back what training with the same class taught, to\n"
     "               correct a mistake: unlearn as ham, then learn as spam\n"
     "  -h, --help   show this help\n"
+    "  --version    show the version\n"
     "\n"
     "Exits 0 when every line was learned; 65 when some lines were bad (the\n"
     "others are learned); 64 usage error; 66 FILE unreadable; 74 model or\n"
@@ -978,6 +982,7 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"explain", no_argument, NULL, 'e'},
+        {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -993,6 +998,8 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
         case 'e':
             explain = true;
             break;
+        case 'V':
+            return cli_version();
         case 'h':
             return cli_help(self);
         default:
@@ -1051,6 +1058,7 @@ const cli_verb cli_verb_classify = {
     "  --explain    add \"clues\": the 10 tokens that weighed most, each\n"
     "               {\"token\",\"p\",\"spam\",\"ham\"}\n"
     "  -h, --help   show this help\n"
+    "  --version    show the version\n"
     "\n"
     "Exits 0 when every line was scored; 65 when some lines were bad; 64\n"
     "usage error; 66 FILE unreadable; 74 model, read or write error; 70\n"

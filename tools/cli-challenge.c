@@ -104,6 +104,7 @@ static int run_keygen(const cli_verb *self, int argc, char **argv)
         {"id", required_argument, NULL, 'i'},
         {"out", required_argument, NULL, 'o'},
         {"force", no_argument, NULL, 'f'},
+        {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -127,6 +128,8 @@ static int run_keygen(const cli_verb *self, int argc, char **argv)
         case 'f':
             force = true;
             break;
+        case 'V':
+            return cli_version();
         case 'h':
             return cli_help(self);
         default:
@@ -168,7 +171,8 @@ const cli_verb cli_verb_keygen = {
     "               Unix time, so later keys get larger ids)\n"
     "  --out FILE   write to FILE, which must not exist yet\n"
     "  --force      replace FILE if it exists\n"
-    "  -h, --help   show this help\n",
+    "  -h, --help   show this help\n"
+    "  --version    show the version\n",
     run_keygen,
 };
 
@@ -183,6 +187,7 @@ static int run_issue(const cli_verb *self, int argc, char **argv)
         {"style", required_argument, NULL, 's'},
         {"ttl", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
+        {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -220,6 +225,8 @@ static int run_issue(const cli_verb *self, int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'V':
+            return cli_version();
         case 'h':
             return cli_help(self);
         default:
@@ -285,7 +292,8 @@ const cli_verb cli_verb_issue = {
     "  --ttl SEC      the token's lifetime in seconds (default 1200)\n"
     "  --json         print one JSON object instead: question, spoken,\n"
     "                 token, locale, expires_at\n"
-    "  -h, --help     show this help\n",
+    "  -h, --help     show this help\n"
+    "  --version      show the version\n",
     run_issue,
 };
 
@@ -320,6 +328,7 @@ static int run_verify(const cli_verb *self, int argc, char **argv)
         {"bind", required_argument, NULL, 'b'},
         {"store", required_argument, NULL, 'S'},
         {"min-solve", required_argument, NULL, 'm'},
+        {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -344,6 +353,8 @@ static int run_verify(const cli_verb *self, int argc, char **argv)
                 CLI_EX_OK)
                 return CLI_EX_USAGE;
             break;
+        case 'V':
+            return cli_version();
         case 'h':
             return cli_help(self);
         default:
@@ -409,6 +420,7 @@ const cli_verb cli_verb_verify = {
     "  --min-solve SEC  answers sooner than this after issue are too_fast\n"
     "                   (default 5)\n"
     "  -h, --help       show this help\n"
+    "  --version        show the version\n"
     "\n"
     "Prints and exits with: pass 0, wrong 1, expired 2, too_fast 3,\n"
     "replayed 4, forged 5, malformed 65. Other exits: 64 usage error,\n"
@@ -515,6 +527,7 @@ static int run_demo(const cli_verb *self, int argc, char **argv)
         {"locale", required_argument, NULL, 'l'},
         {"style", required_argument, NULL, 's'},
         {"min-solve", required_argument, NULL, 'm'},
+        {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -542,6 +555,8 @@ static int run_demo(const cli_verb *self, int argc, char **argv)
                 CLI_EX_OK)
                 return CLI_EX_USAGE;
             break;
+        case 'V':
+            return cli_version();
         case 'h':
             return cli_help(self);
         default:
@@ -586,6 +601,7 @@ const cli_verb cli_verb_demo = {
     "  --style S        numbers as words (default), digits or mixed\n"
     "  --min-solve SEC  answers sooner than this are too fast (default 2,\n"
     "                   below the library's 5 so that trying it is quick)\n"
-    "  -h, --help       show this help\n",
+    "  -h, --help       show this help\n"
+    "  --version        show the version\n",
     run_demo,
 };

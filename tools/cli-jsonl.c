@@ -307,6 +307,23 @@ static size_t utf8_length(const unsigned char *p)
     return 0;
 }
 
+bool cli_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + len;
+
+    /* utf8_length() stops at the NUL after s (no continuation byte), so it
+     * never reads past it; a NUL inside is not text that JSON can carry
+     * here (the readers refuse \u0000). */
+    while (p < end) {
+        size_t n = *p ? utf8_length(p) : 0;
+        if (n == 0 || n > (size_t)(end - p))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 void cli_json_string(FILE *fp, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -128,6 +128,12 @@ bool cli_jsonl_id(json_t *obj, json_t **id, char *why, size_t why_size);
 void cli_json_string(FILE *fp, const char *s);
 
 /*
+ * True when the len bytes at s, which are followed by a NUL, are UTF-8
+ * without a NUL among them: text that cli_json_string() writes exactly.
+ */
+bool cli_utf8_valid(const char *s, size_t len);
+
+/*
  * Writes a number, such as a probability, with six decimals; JSON has no
  * NaN or infinity, so those are null.
  */

@@ -647,6 +647,7 @@ static int run_judge(const cli_verb *self, int argc, char **argv)
         {"db", required_argument, NULL, 'd'},
         {"policy", required_argument, NULL, 'p'},
         {"min-solve", required_argument, NULL, 'm'},
+        {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -674,6 +675,8 @@ static int run_judge(const cli_verb *self, int argc, char **argv)
             if (cli_option_min_solve(self, optarg, &min_solve) != CLI_EX_OK)
                 return CLI_EX_USAGE;
             break;
+        case 'V':
+            return cli_version();
         case 'h':
             return cli_help(self);
         default:
@@ -766,6 +769,7 @@ const cli_verb cli_verb_judge = {
     "  --min-solve SEC  answers sooner than this after issue are too fast\n"
     "                   (default 5)\n"
     "  -h, --help       show this help\n"
+    "  --version        show the version\n"
     "\n"
     "Exits 0 when every line was judged, whatever the actions; 65 when some\n"
     "lines were bad; 64 usage error (a bad policy file too); 66 key file,\n"
@@ -810,6 +814,7 @@ static int run_limit(const cli_verb *self, int argc, char **argv)
         {"cost", required_argument, NULL, 'c'},
         {"name", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},
+        {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -852,6 +857,8 @@ static int run_limit(const cli_verb *self, int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'V':
+            return cli_version();
         case 'h':
             return cli_help(self);
         default:
@@ -927,6 +934,7 @@ const cli_verb cli_verb_limit = {
     "                \"retry_after_ms\",\"reset_after_ms\"} instead;\n"
     "                retry_after_ms is null when C can never fit\n"
     "  -h, --help    show this help\n"
+    "  --version     show the version\n"
     "\n"
     "Use the same rate and burst for a key on every call. Exits 0 when\n"
     "allowed, 1 when limited; 64 usage error; 74 store error; 70 internal\n"

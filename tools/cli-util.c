@@ -16,6 +16,18 @@
 
 #include "cli.h"
 
+/* The options given before the verb; see cli_set_globals(). */
+static struct {
+    const char *store, *key, *db;
+} globals;
+
+void cli_set_globals(const char *store, const char *key, const char *db)
+{
+    globals.store = store;
+    globals.key = key;
+    globals.db = db;
+}
+
 static void error_to(FILE *fp, const char *fmt, va_list ap)
 {
     fputs("captcha-check: ", fp);
@@ -82,6 +94,13 @@ int cli_option_error(const cli_verb *v, int c, char **argv)
 int cli_help(const cli_verb *v)
 {
     fputs(v->usage, stdout);
+    return CLI_EX_OK;
+}
+
+int cli_version(void)
+{
+    printf("captcha-check %s (libreplyguard %s)\n", RG_VERSION_STRING,
+           rg_version());
     return CLI_EX_OK;
 }
 
@@ -166,6 +185,8 @@ const char *cli_key_path(const cli_verb *v, const char *option)
 {
     if (option)
         return option;
+    if (globals.key)
+        return globals.key;
 
     const char *env = getenv("REPLYGUARD_KEY_FILE");
     if (env && *env)
@@ -218,23 +239,27 @@ int cli_load_keys(rg_guard *g, const char *path)
     }
 }
 
-/* `option`, else $env_name when set and non-empty, else NULL. */
-static const char *given(const char *option, const char *env_name)
+/* `option`, else the global option, else $env_name when set and
+ * non-empty, else NULL. */
+static const char *given(const char *option, const char *global,
+                         const char *env_name)
 {
     if (option)
         return option;
+    if (global)
+        return global;
     const char *env = getenv(env_name);
     return env && *env ? env : NULL;
 }
 
 const char *cli_given_store(const char *option)
 {
-    return given(option, "REPLYGUARD_STORE");
+    return given(option, globals.store, "REPLYGUARD_STORE");
 }
 
 const char *cli_given_model(const char *option)
 {
-    return given(option, "REPLYGUARD_DB");
+    return given(option, globals.db, "REPLYGUARD_DB");
 }
 
 bool cli_is_memory_url(const char *url)
@@ -288,16 +313,16 @@ static bool make_dirs(char *path)
 }
 
 /*
- * The URL of a database: `option` when given, else $env_name when set and
- * non-empty, else "sqlite:" and `file` (which starts with '/') in the
- * replyguard data directory, which is created. `what` ("store") and `flag`
- * ("--store") name the database in messages. See cli_store_url().
+ * The URL of a database: `option` when given (see given()), else "sqlite:"
+ * and `file` (which starts with '/') in the replyguard data directory,
+ * which is created when `create`. `what` ("store") and `flag` ("--store")
+ * name the database in messages, env_name its variable. See
+ * cli_store_url().
  */
 static int data_url(const char *option, const char *env_name, const char *flag,
-                    const char *what, const char *file, char **url)
+                    const char *what, const char *file, bool create, char **url)
 {
     *url = NULL;
-    option = given(option, env_name);
     if (option) {
         *url = join(option, "", "");
         goto done;
@@ -319,7 +344,7 @@ static int data_url(const char *option, const char *env_name, const char *flag,
     }
     if (!dir)
         goto done;
-    if (!make_dirs(dir)) {
+    if (create && !make_dirs(dir)) {
         cli_error("%s: cannot create the %s directory: %s", dir, what,
                   strerror(errno));
         free(dir);
@@ -337,14 +362,22 @@ done:
 
 int cli_store_url(const char *option, char **url)
 {
-    return data_url(option, "REPLYGUARD_STORE", "--store", "store",
-                    "/replay.sqlite", url);
+    return data_url(cli_given_store(option), "REPLYGUARD_STORE", "--store",
+                    "store", "/replay.sqlite", true, url);
 }
 
 int cli_model_url(const char *option, char **url)
 {
-    return data_url(option, "REPLYGUARD_DB", "--db", "model", "/model.sqlite",
-                    url);
+    return data_url(cli_given_model(option), "REPLYGUARD_DB", "--db", "model",
+                    "/model.sqlite", true, url);
+}
+
+int cli_default_url(bool model, char **url)
+{
+    return model ? data_url(NULL, "REPLYGUARD_DB", "--db", "model",
+                            "/model.sqlite", false, url)
+                 : data_url(NULL, "REPLYGUARD_STORE", "--store", "store",
+                            "/replay.sqlite", false, url);
 }
 
 int cli_check_model(const char *url)

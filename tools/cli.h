@@ -65,6 +65,12 @@ extern const cli_verb cli_verb_classify;
 extern const cli_verb cli_verb_judge;
 extern const cli_verb cli_verb_limit;
 
+/* The verbs of tools/cli-model.c. */
+extern const cli_verb cli_verb_stats;
+extern const cli_verb cli_verb_export;
+extern const cli_verb cli_verb_import;
+extern const cli_verb cli_verb_migrate;
+
 /* Prints "captcha-check: <message>" and a newline on stderr. */
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 
@@ -95,6 +101,19 @@ int cli_option_error(const cli_verb *v, int c, char **argv);
 int cli_help(const cli_verb *v);
 
 /*
+ * Prints "captcha-check VERSION (libreplyguard VERSION)" on stdout, for
+ * --version before or after a verb; returns CLI_EX_OK.
+ */
+int cli_version(void);
+
+/*
+ * The options given before the verb (captcha-check --store URL verify
+ * ...): each NULL when absent. Set once, by main(), before the verb runs.
+ * A verb's own option wins over them, and they win over the environment.
+ */
+void cli_set_globals(const char *store, const char *key, const char *db);
+
+/*
  * The one optional FILE that may follow a verb's options (from optind):
  * *path is it, or NULL for standard input. Returns CLI_EX_OK, or
  * CLI_EX_USAGE after a usage error when there are more.
@@ -120,8 +139,9 @@ int cli_option_style(const cli_verb *v, const char *arg, rg_style *out);
 int cli_option_min_solve(const cli_verb *v, const char *arg, uint32_t *out);
 
 /*
- * The key file to use: `option` when given, else $REPLYGUARD_KEY_FILE; NULL
- * (after a usage error naming both) when neither is set.
+ * The key file to use: `option` when given, else the global --key, else
+ * $REPLYGUARD_KEY_FILE; NULL (after a usage error naming them) when none
+ * is set.
  */
 const char *cli_key_path(const cli_verb *v, const char *option);
 
@@ -139,9 +159,10 @@ int cli_check_key_file(const char *path);
 int cli_load_keys(rg_guard *g, const char *path);
 
 /*
- * The URL the user gave for the store: `option`, else $REPLYGUARD_STORE
- * when set and non-empty, else NULL (for the default, see cli_store_url()).
- * cli_given_model() is the same for the model: --db, then $REPLYGUARD_DB.
+ * The URL the user gave for the store: `option`, else the global --store,
+ * else $REPLYGUARD_STORE when set and non-empty, else NULL (for the
+ * default, see cli_store_url()). cli_given_model() is the same for the
+ * model: --db, then the global --db, then $REPLYGUARD_DB.
  */
 const char *cli_given_store(const char *option);
 const char *cli_given_model(const char *option);
@@ -165,6 +186,16 @@ int cli_store_url(const char *option, char **url);
  * the same data directory.
  */
 int cli_model_url(const char *option, char **url);
+
+/*
+ * The default URL of the store (model false) or of the model (true), as
+ * cli_store_url() and cli_model_url() make it when nothing is given, but
+ * without creating any directory: for a verb that only reads, and says
+ * "none" when the file is not there. Writes a string to free() into *url
+ * and returns CLI_EX_OK, or returns CLI_EX_IOERR (neither XDG_DATA_HOME
+ * nor HOME is set) or CLI_EX_SOFTWARE after an error.
+ */
+int cli_default_url(bool model, char **url);
 
 /*
  * Refuses a sqlite: model file that does not exist, rather than let it be
