@@ -634,7 +634,8 @@ RG_EXPORT void rg_form_config_init(rg_form_config *f);
 /*
  * Writes the challenge's part of a comment form as an HTML fragment into
  * out (out_size bytes, NUL-terminated): the question as the label of the
- * answer box (inputmode numeric, autocomplete off), the token in a hidden
+ * answer box, its spoken form as the box's aria-label, for screen readers
+ * (inputmode numeric, autocomplete off), the token in a hidden
  * field, and the honeypot, a text field hidden from sight and from screen
  * readers that no keyboard reaches. Every text and name is escaped; no
  * script, no style attribute, so a strict Content-Security-Policy allows

@@ -50,19 +50,21 @@ static const char *const honeypot_labels[RG__LOCALE_COUNT] = {
  * holds nothing that needs escaping: its question is words, digits, "+",
  * "−", "×", "=", "?" and punctuation of the locale; its token is base64url;
  * its locale a plain name. So the worst fragment is the markup, the longest
- * strings the arrays hold, and three names of RG_FIELD_NAME_MAX bytes that
+ * strings the arrays hold (the question twice: as shown and as spoken), and
+ * three names of RG_FIELD_NAME_MAX bytes that
  * each escape to six bytes a byte ("&quot;") and appear seven times in all
  * (the answer and honeypot names as for, id and name; the token's as name).
  * tests/test-form.c renders that worst case, and challenges issued in every
  * locale and shape, and checks both fit. A hand-made challenge full of
  * characters to escape may not fit, and gets RG_ETOOBIG like any other.
  */
-#define HTML_MARKUP_MAX    512 /* every tag and attribute: 351 bytes now */
+#define HTML_MARKUP_MAX    512 /* every tag and attribute: 365 bytes now */
 #define HONEYPOT_LABEL_MAX 64
 #define ESCAPED_BYTE_MAX   6
 #define NAME_USES          7
-_Static_assert(HTML_MARKUP_MAX + HONEYPOT_LABEL_MAX + (RG_QUESTION_MAX - 1) +
-                       (RG_TOKEN_MAX - 1) + (RG_LOCALE_MAX - 1) +
+_Static_assert(HTML_MARKUP_MAX + HONEYPOT_LABEL_MAX +
+                       2 * (RG_QUESTION_MAX - 1) + (RG_TOKEN_MAX - 1) +
+                       (RG_LOCALE_MAX - 1) +
                        NAME_USES * ESCAPED_BYTE_MAX * RG_FIELD_NAME_MAX <
                    RG_FORM_MAX,
                "RG_FORM_MAX must hold the largest fragment");
@@ -228,9 +230,12 @@ static void render_html(html *h, const rg_challenge *c, const field_names *n)
     put_escaped(h, c->locale);
     put(h, "\">\n");
 
-    /* The question is the answer box's label, so it is what screen readers
-     * announce on reaching the box. Numeric input brings up a keypad on
-     * phones; autocomplete off keeps old answers out of the box. */
+    /* The question is the answer box's label, on the page and for a click;
+     * screen readers announce the spoken form instead ("ten minus one
+     * equals"), which aria-label gives the box, because symbols such as
+     * "−" and "=" are read inconsistently or not at all. Numeric input
+     * brings up a keypad on phones; autocomplete off keeps old answers out
+     * of the box. */
     put(h, "<label for=\"");
     put_escaped(h, n->answer);
     put(h, "\">");
@@ -239,6 +244,8 @@ static void render_html(html *h, const rg_challenge *c, const field_names *n)
     put_escaped(h, n->answer);
     put(h, "\" name=\"");
     put_escaped(h, n->answer);
+    put(h, "\" aria-label=\"");
+    put_escaped(h, c->spoken);
     put(h, "\" inputmode=\"numeric\" autocomplete=\"off\" required "
            "maxlength=\"" STRINGIFY(RG_ANSWER_MAX) "\">\n");
 

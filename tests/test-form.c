@@ -141,7 +141,7 @@ static void check_attributes(const char *html)
     static const char *const allowed[] = {
         "class", "lang",      "for",          "type",     "id",
         "name",  "inputmode", "autocomplete", "required", "maxlength",
-        "value", "hidden",    "aria-hidden",  "tabindex"};
+        "value", "hidden",    "aria-hidden",  "tabindex", "aria-label"};
 
     for (const char *p = strchr(html, '<'); p; p = strchr(p, '<')) {
         p++;
@@ -195,6 +195,7 @@ START_TEST(html_exact)
         "<div class=\"rg-challenge\" lang=\"en\">\n"
         "<label for=\"rg_answer\">nine + ten =</label>\n"
         "<input type=\"text\" id=\"rg_answer\" name=\"rg_answer\" "
+        "aria-label=\"nine plus ten equals\" "
         "inputmode=\"numeric\" autocomplete=\"off\" required "
         "maxlength=\"64\">\n"
         "<input type=\"hidden\" name=\"rg_token\" value=\"AAAA-bbbb_1234\">\n"
