@@ -997,9 +997,14 @@ const cli_verb cli_verb_stats = {
     run_stats,
 };
 
-/* ---- export ---- */
-
-static int run_export(const cli_verb *self, int argc, char **argv)
+/*
+ * The command line of export and import, which take the same options:
+ * --db, --store and one FILE. Returns -1 to go on, with *db, *store_url and
+ * *path set, or the exit status to end with (help, version, usage error).
+ */
+static int model_file_options(const cli_verb *self, int argc, char **argv,
+                              const char **db, const char **store_url,
+                              const char **path)
 {
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
@@ -1008,13 +1013,14 @@ static int run_export(const cli_verb *self, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = NULL, *store = NULL;
+    const char *store = NULL;
     int c;
 
+    *db = NULL;
     while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'd':
-            db = optarg;
+            *db = optarg;
             break;
         case 'S':
             store = optarg;
@@ -1027,18 +1033,28 @@ static int run_export(const cli_verb *self, int argc, char **argv)
             return cli_option_error(self, c, argv);
         }
     }
-    const char *path;
-    if (cli_file_operand(self, argc, argv, &path) != CLI_EX_OK)
+    if (cli_file_operand(self, argc, argv, path) != CLI_EX_OK)
         return CLI_EX_USAGE;
-    const char *store_url = cli_given_store(store);
-    if (refuse_memory(self, "--db", cli_given_model(db)) != CLI_EX_OK ||
-        refuse_memory(self, "--store", store_url) != CLI_EX_OK)
+    *store_url = cli_given_store(store);
+    if (refuse_memory(self, "--db", cli_given_model(*db)) != CLI_EX_OK ||
+        refuse_memory(self, "--store", *store_url) != CLI_EX_OK)
         return CLI_EX_USAGE;
+    return -1;
+}
+
+/* ---- export ---- */
+
+static int run_export(const cli_verb *self, int argc, char **argv)
+{
+    const char *db, *store_url, *path;
+    int ex = model_file_options(self, argc, argv, &db, &store_url, &path);
+    if (ex >= 0)
+        return ex;
 
     char *model_url = NULL;
     rg_store *model = NULL, *spent = NULL;
     FILE *fp = NULL;
-    int ex = cli_model_url(db, &model_url);
+    ex = cli_model_url(db, &model_url);
     if (ex == CLI_EX_OK)
         ex = cli_check_model(model_url);
     if (ex == CLI_EX_OK && store_url)
@@ -1134,46 +1150,17 @@ static void nonces_line(const nonce_counts *nc, char *out, size_t size)
 
 static int run_import(const cli_verb *self, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"store", required_argument, NULL, 'S'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *db = NULL, *store = NULL;
-    int c;
-
-    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 'S':
-            store = optarg;
-            break;
-        case 'V':
-            return cli_version();
-        case 'h':
-            return cli_help(self);
-        default:
-            return cli_option_error(self, c, argv);
-        }
-    }
-    const char *path;
-    if (cli_file_operand(self, argc, argv, &path) != CLI_EX_OK)
-        return CLI_EX_USAGE;
-    const char *store_url = cli_given_store(store);
-    if (refuse_memory(self, "--db", cli_given_model(db)) != CLI_EX_OK ||
-        refuse_memory(self, "--store", store_url) != CLI_EX_OK)
-        return CLI_EX_USAGE;
+    const char *db, *store_url, *path;
+    int ex = model_file_options(self, argc, argv, &db, &store_url, &path);
+    if (ex >= 0)
+        return ex;
 
     cli_reader r;
     payload p;
     char *model_url = NULL;
     rg_store *model = NULL, *spent = NULL;
     payload_init(&p);
-    int ex = cli_reader_open(&r, path, NULL);
+    ex = cli_reader_open(&r, path, NULL);
     if (ex == CLI_EX_OK)
         ex = read_export(&r, &p);
     if (ex == CLI_EX_OK)
