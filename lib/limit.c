@@ -73,19 +73,6 @@ static uint64_t real_ns(void *arg)
 #define CONFIG_MIN_SIZE                                                        \
     (offsetof(rg_limiter_config, clock_arg) + sizeof(void *))
 
-static bool store_is_memory(const char *url)
-{
-    static const char scheme[] = "memory:";
-    for (size_t i = 0; i < sizeof scheme - 1; i++) {
-        char c = url[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != scheme[i])
-            return false;
-    }
-    return true;
-}
-
 /* The GCRA parameters of a rate and burst; false when out of range. */
 static bool gcra_of(double rate, uint32_t burst, rg__gcra *g)
 {
@@ -126,7 +113,7 @@ int rg_limiter_open(rg_limiter **out, const rg_limiter_config *user_cfg)
     rg__gcra g;
     if (!gcra_of(cfg.rate_per_s, cfg.burst, &g) || name_len > NAME_MAX_LEN)
         return RG_EINVAL;
-    bool memory = store_is_memory(url);
+    bool memory = rg__url_has_scheme(url, "memory:");
     size_t capacity = cfg.capacity;
     if (memory) {
         /* "memory:?capacity=N" names the keys the table holds (the same

@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "export-private.h"
@@ -1177,7 +1176,7 @@ static int parse_url(struct redis_store *q, const char *url)
     const char *query = strchr(url, '?');
     const char *end = query ? query : url + strlen(url);
 
-    if (strncasecmp(url, "unix:", 5) == 0) {
+    if (rg__url_has_scheme(url, "unix:")) {
         const char *path = url + 5;
         if (end - path >= 3 && memcmp(path, "///", 3) == 0)
             path += 2;
@@ -1187,7 +1186,7 @@ static int parse_url(struct redis_store *q, const char *url)
             return RG_ENOMEM;
         return parse_query(q, query, true);
     }
-    if (strncasecmp(url, "redis://", 8) != 0)
+    if (!rg__url_has_scheme(url, "redis://"))
         return RG_EURL;
     const char *host = url + 8, *host_end, *p;
     if (*host == '[') {

@@ -11,12 +11,7 @@
 #include "rg-config.h"
 #include "store.h"
 
-/*
- * True when url starts with scheme (lower case, ending in ':'), compared
- * in ASCII without regard to case. strncasecmp() is not used because it
- * follows the C locale, and a URL's meaning must not depend on the locale.
- */
-static bool has_scheme(const char *url, const char *scheme)
+bool rg__url_has_scheme(const char *url, const char *scheme)
 {
     for (; *scheme; url++, scheme++) {
         char c = *url;
@@ -39,10 +34,10 @@ int rg_store_open(rg_store **out, const char *url)
     if (!url || !*url)
         return RG_EINVAL;
 
-    if (has_scheme(url, "memory:"))
+    if (rg__url_has_scheme(url, "memory:"))
         return rg__store_memory_open(out, url + sizeof "memory:" - 1);
 
-    if (has_scheme(url, "sqlite:")) {
+    if (rg__url_has_scheme(url, "sqlite:")) {
         const char *path = url + sizeof "sqlite:" - 1;
         if (!*path)
             return RG_EURL;
@@ -53,7 +48,7 @@ int rg_store_open(rg_store **out, const char *url)
 #endif
     }
 
-    if (has_scheme(url, "redis:") || has_scheme(url, "unix:")) {
+    if (rg__url_has_scheme(url, "redis:") || rg__url_has_scheme(url, "unix:")) {
 #if RG_HAVE_REDIS
         return rg__store_redis_open(out, url);
 #else

@@ -179,6 +179,14 @@ struct rg_store {
  */
 int rg__store_memory_open(rg_store **out, const char *rest);
 int rg__store_sqlite_open(rg_store **out, const char *path);
+/*
+ * True when url starts with scheme (lower case, ending in ':' or "://"),
+ * compared in ASCII without regard to case. strncasecmp() is not used
+ * because it follows the C locale, and a URL's meaning must not depend on
+ * the locale.
+ */
+bool rg__url_has_scheme(const char *url, const char *scheme);
+
 /* The whole URL: "redis://..." or "unix:...". */
 int rg__store_redis_open(rg_store **out, const char *url);
 
