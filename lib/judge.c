@@ -187,13 +187,17 @@ typedef struct judging {
     bool store_failed;
 } judging;
 
+/* The binding's part of a key: hashed to 32 bytes, so that keys stay
+ * bounded whatever the binding's length (the store hashes them again). */
+#define BINDING_HASH_BYTES 32
+
 /*
- * The key a tier counts by: the client's key with the tier's prefix, the
- * binding, or both. A binding of any length is hashed to 32 bytes, so that
- * keys stay bounded (the store hashes them again anyway).
+ * The key a tier counts by: the client's key cut to the tier's prefix,
+ * the binding's hash, or both.
  */
 static void tier_key(tier *t, const uint8_t *client, size_t client_len,
-                     const char *binding, rg_limit_by by)
+                     const uint8_t binding_hash[BINDING_HASH_BYTES],
+                     rg_limit_by by)
 {
     t->key_len = 0;
     if (by != RG_LIMIT_BY_BINDING) {
@@ -201,28 +205,29 @@ static void tier_key(tier *t, const uint8_t *client, size_t client_len,
         t->key_len = client_len;
     }
     if (by != RG_LIMIT_BY_CLIENT) {
-        const char *b = binding ? binding : "";
-        crypto_generichash(t->key + t->key_len, 32, (const uint8_t *)b,
-                           strlen(b), NULL, 0);
-        t->key_len += 32;
+        memcpy(t->key + t->key_len, binding_hash, BINDING_HASH_BYTES);
+        t->key_len += BINDING_HASH_BYTES;
     }
 }
 
 /*
  * Works out the keys: the client's (when a limiter counts by it), for
  * each tier in use. RG_EADDRESS when a limiter needs the client's address
- * and s->client is none.
+ * and s->client is none. The address is parsed once: the coarser IPv6
+ * tiers' keys are the /64 key cut shorter (rg_client_key()'s layout:
+ * family, prefix length, then the prefix's bytes).
  */
 static int plan_tiers(judging *j, const rg_submission *s)
 {
     const rg_policy *p = j->p;
     rg_limiter *const limiters[3] = {p->limiter, p->limiter_ipv6_56,
                                      p->limiter_ipv6_48};
-    static const unsigned prefixes[3] = {64, 56, 48};
+    static const uint8_t prefixes[3] = {64, 56, 48};
     bool by_client = p->limit_by != RG_LIMIT_BY_BINDING;
     bool need_client =
         p->failures ||
         (by_client && (p->limiter || p->limiter_ipv6_56 || p->limiter_ipv6_48));
+    uint8_t binding_hash[BINDING_HASH_BYTES];
 
     if (need_client) {
         int rc = rg_client_key(s->client ? s->client : "", 64, j->client,
@@ -230,6 +235,11 @@ static int plan_tiers(judging *j, const rg_submission *s)
         if (rc != RG_OK)
             return rc == RG_EINVAL ? RG_EADDRESS : rc;
         j->have_client = true;
+    }
+    if (p->limit_by != RG_LIMIT_BY_CLIENT) {
+        const char *b = s->binding ? s->binding : "";
+        crypto_generichash(binding_hash, sizeof binding_hash,
+                           (const uint8_t *)b, strlen(b), NULL, 0);
     }
     for (size_t i = 0; i < 3; i++) {
         if (!limiters[i])
@@ -241,15 +251,16 @@ static int plan_tiers(judging *j, const rg_submission *s)
              * by binding alone has no networks. */
             if (!by_client || j->client[0] != 6)
                 continue;
-            if (rg_client_key(s->client, prefixes[i], key, &len) != RG_OK)
-                return RG_EADDRESS;
+            len = 2 + prefixes[i] / 8;
+            memcpy(key, j->client, len);
+            key[1] = prefixes[i];
         } else if (by_client) {
             memcpy(key, j->client, j->client_len);
             len = j->client_len;
         }
         tier *t = &j->tiers[j->ntiers++];
         t->limiter = limiters[i];
-        tier_key(t, key, len, s->binding, p->limit_by);
+        tier_key(t, key, len, binding_hash, p->limit_by);
     }
     return RG_OK;
 }
