@@ -31,6 +31,8 @@ struct rg_guard {
 
 void rg_config_init(rg_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->size = sizeof *cfg;
     cfg->ttl_s = 1200;
@@ -214,9 +216,12 @@ static rg_verdict check_token(rg_guard *g, const rg__token_fields *f,
     rg__token_field_mac(*key, f, binding_hash, tag, secret);
     if (crypto_verify_16(tag, field_tag) != 0)
         return RG_VERDICT_FORGED;
-    if (now >= f->expires_at || f->issued_at > now + g->clock_skew_s)
+    /* No sums that could wrap: an authentic token may still hold any
+     * 64-bit times (docs/token-format.md), and so may the clock. */
+    if (now >= f->expires_at ||
+        (f->issued_at > now && f->issued_at - now > g->clock_skew_s))
         return RG_VERDICT_EXPIRED;
-    if (now < f->issued_at + min_solve_s)
+    if (now < f->issued_at || now - f->issued_at < min_solve_s)
         return RG_VERDICT_TOO_FAST;
     return RG_VERDICT_PASS;
 }
@@ -224,6 +229,11 @@ static rg_verdict check_token(rg_guard *g, const rg__token_fields *f,
 uint32_t rg__guard_min_solve(const rg_guard *g)
 {
     return g->min_solve_s;
+}
+
+rg_store *rg__guard_store(const rg_guard *g)
+{
+    return g->store;
 }
 
 int rg_challenge_verify(rg_guard *g, const char *token, const char *answer,
@@ -273,9 +283,15 @@ int rg__challenge_verify_min(rg_guard *g, const char *token, const char *answer,
     rg__keyring_release(&g->keys);
     sodium_memzero(secret, sizeof secret);
 
+    /* Stores hold times up to INT64_MAX. A token may expire later (the
+     * format allows any 64-bit time); it stays spent until then, which is
+     * for ever. */
+    uint64_t keep = f.expires_at;
+    if (keep > (uint64_t)INT64_MAX - g->clock_skew_s)
+        keep = (uint64_t)INT64_MAX - g->clock_skew_s;
     bool fresh = false;
-    int rc = rg__replay_spend(g->store, f.nonce, f.expires_at, now,
-                              g->clock_skew_s, &fresh);
+    int rc =
+        rg__replay_spend(g->store, f.nonce, keep, now, g->clock_skew_s, &fresh);
     if (rc != RG_OK)
         return rc; /* *out stays MALFORMED: fail closed */
     if (!fresh)

@@ -23,6 +23,7 @@
  *   afresh, which is how the store comes back after the server restarts.
  *   Every failure is RG_ESTORE.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <limits.h>
@@ -1116,10 +1117,9 @@ static char *dup_range(const char *p, const char *end)
  * The query: prefix=P (1 to 64 bytes of letters, digits and "-_.:"),
  * timeout_ms=N (1 to 60000), and for a socket db=N. Each at most once.
  */
-static int parse_query(struct redis_store *q, const char *query, bool socket)
+static int parse_query(rg__redis_url *u, const char *query, bool socket)
 {
     bool seen_prefix = false, seen_timeout = false, seen_db = false;
-    long timeout_ms = DEFAULT_TIMEOUT_MS;
     const char *p = query ? query + 1 : "";
 
     if (query && !*p)
@@ -1139,20 +1139,21 @@ static int parse_query(struct redis_store *q, const char *query, bool socket)
                 strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
                           "YZ0123456789-_.:") < n)
                 return RG_EURL;
-            free(q->prefix);
-            if (!(q->prefix = dup_range(v, end)))
-                return RG_ENOMEM;
+            u->prefix = v;
+            u->prefix_len = n;
             seen_prefix = true;
         } else if (klen == 10 && memcmp(p, "timeout_ms", 10) == 0 &&
                    !seen_timeout) {
+            long timeout_ms;
             if (!parse_int(v, end, 1, TIMEOUT_MS_MAX, &timeout_ms))
                 return RG_EURL;
+            u->timeout_ms = (int)timeout_ms;
             seen_timeout = true;
         } else if (socket && klen == 2 && memcmp(p, "db", 2) == 0 && !seen_db) {
             long db;
             if (!parse_int(v, end, 0, DB_MAX, &db))
                 return RG_EURL;
-            q->db = (int)db;
+            u->db = (int)db;
             seen_db = true;
         } else {
             return RG_EURL;
@@ -1161,9 +1162,35 @@ static int parse_query(struct redis_store *q, const char *query, bool socket)
         if (amp && !*p)
             return RG_EURL;
     }
-    q->timeout.tv_sec = timeout_ms / 1000;
-    q->timeout.tv_usec = (timeout_ms % 1000) * 1000;
     return RG_OK;
+}
+
+/*
+ * HOST as docs/redis.md has it: in brackets an IPv6 address, otherwise a
+ * name or an IPv4 address, of letters, digits, '-', '.' and '_'. Anything
+ * else (a user part, a space, a zone index) would only fail later, when
+ * connecting, and with a vaguer error.
+ */
+static bool host_valid(const char *host, size_t n, bool bracketed)
+{
+    if (n == 0 || n > 255)
+        return false;
+    if (bracketed) {
+        char text[64];
+        struct in6_addr a;
+        if (n >= sizeof text)
+            return false;
+        memcpy(text, host, n);
+        text[n] = '\0';
+        return inet_pton(AF_INET6, text, &a) == 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = host[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+            return false;
+    }
+    return true;
 }
 
 /*
@@ -1171,25 +1198,28 @@ static int parse_query(struct redis_store *q, const char *query, bool socket)
  * IPv6 address in brackets) or "unix:PATH[?query]" (PATH absolute, one or
  * three slashes: "unix:///run/redis.sock").
  */
-static int parse_url(struct redis_store *q, const char *url)
+int rg__redis_url_parse(const char *url, rg__redis_url *u)
 {
     const char *query = strchr(url, '?');
     const char *end = query ? query : url + strlen(url);
 
+    *u =
+        (rg__redis_url){.port = DEFAULT_PORT, .timeout_ms = DEFAULT_TIMEOUT_MS};
     if (rg__url_has_scheme(url, "unix:")) {
         const char *path = url + 5;
         if (end - path >= 3 && memcmp(path, "///", 3) == 0)
             path += 2;
         if (path >= end || *path != '/' || end - path > 4000)
             return RG_EURL;
-        if (!(q->socket_path = dup_range(path, end)))
-            return RG_ENOMEM;
-        return parse_query(q, query, true);
+        u->socket_path = path;
+        u->socket_path_len = (size_t)(end - path);
+        return parse_query(u, query, true);
     }
     if (!rg__url_has_scheme(url, "redis://"))
         return RG_EURL;
     const char *host = url + 8, *host_end, *p;
-    if (*host == '[') {
+    bool bracketed = *host == '[';
+    if (bracketed) {
         host_end = memchr(host, ']', (size_t)(end - host));
         if (!host_end)
             return RG_EURL;
@@ -1201,9 +1231,8 @@ static int parse_url(struct redis_store *q, const char *url)
             host_end = end;
         p = host_end;
     }
-    if (host_end == host || host_end - host > 255 ||
-        memchr(host, '@', (size_t)(host_end - host)))
-        return RG_EURL; /* no user or password in this URL */
+    if (!host_valid(host, (size_t)(host_end - host), bracketed))
+        return RG_EURL; /* nor a user or password, never in this URL */
     long port = DEFAULT_PORT, db = 0;
     if (p < end && *p == ':') {
         const char *port_end = p + 1 + strcspn(p + 1, "/?");
@@ -1220,11 +1249,11 @@ static int parse_url(struct redis_store *q, const char *url)
     }
     if (p != end)
         return RG_EURL;
-    if (!(q->host = dup_range(host, host_end)))
-        return RG_ENOMEM;
-    q->port = (int)port;
-    q->db = (int)db;
-    return parse_query(q, query, false);
+    u->host = host;
+    u->host_len = (size_t)(host_end - host);
+    u->port = (int)port;
+    u->db = (int)db;
+    return parse_query(u, query, false);
 }
 
 int rg__store_redis_open(rg_store **out, const char *url)
@@ -1232,18 +1261,28 @@ int rg__store_redis_open(rg_store **out, const char *url)
     if (!out || !url)
         return RG_EINVAL;
     *out = NULL;
+    rg__redis_url u;
+    int rc = rg__redis_url_parse(url, &u);
+    if (rc != RG_OK)
+        return rc;
     struct redis_store *q = calloc(1, sizeof *q);
     if (!q)
         return RG_ENOMEM;
     q->base.ops = &redis_ops;
-    q->timeout.tv_sec = DEFAULT_TIMEOUT_MS / 1000;
-    q->timeout.tv_usec = (DEFAULT_TIMEOUT_MS % 1000) * 1000;
+    q->port = u.port;
+    q->db = u.db;
+    q->timeout.tv_sec = u.timeout_ms / 1000;
+    q->timeout.tv_usec = (u.timeout_ms % 1000) * 1000;
     if (pthread_mutex_init(&q->lock, NULL) != 0) {
         free(q);
         return RG_ENOMEM;
     }
-    int rc = parse_url(q, url);
-    if (rc == RG_OK && !q->prefix && !(q->prefix = strdup(DEFAULT_PREFIX)))
+    if ((u.host && !(q->host = dup_range(u.host, u.host + u.host_len))) ||
+        (u.socket_path &&
+         !(q->socket_path =
+               dup_range(u.socket_path, u.socket_path + u.socket_path_len))) ||
+        !(q->prefix = u.prefix ? dup_range(u.prefix, u.prefix + u.prefix_len)
+                               : strdup(DEFAULT_PREFIX)))
         rc = RG_ENOMEM;
     if (rc == RG_OK) {
         /* A server that is not there is an error now, not at the first

@@ -23,6 +23,39 @@ bool rg__url_has_scheme(const char *url, const char *scheme)
     return true;
 }
 
+int rg__store_url_parse(const char *url, rg__store_url *out)
+{
+    if (!out)
+        return RG_EINVAL;
+    *out = (rg__store_url){.kind = RG__STORE_MEMORY};
+    if (!url || !*url)
+        return RG_EINVAL;
+
+    if (rg__url_has_scheme(url, "memory:")) {
+        out->rest = url + sizeof "memory:" - 1;
+        return rg__memory_options(out->rest, &out->capacity, &out->tokens,
+                                  &out->has_capacity);
+    }
+
+    if (rg__url_has_scheme(url, "sqlite:")) {
+        out->kind = RG__STORE_SQLITE;
+        out->rest = url + sizeof "sqlite:" - 1;
+        if (!*out->rest)
+            return RG_EURL;
+        return RG_HAVE_SQLITE ? RG_OK : RG_ENOSUPPORT;
+    }
+
+    if (rg__url_has_scheme(url, "redis:") || rg__url_has_scheme(url, "unix:")) {
+        out->kind = RG__STORE_REDIS;
+#if RG_HAVE_REDIS
+        return rg__redis_url_parse(url, &out->redis);
+#else
+        return RG_ENOSUPPORT;
+#endif
+    }
+    return RG_EURL;
+}
+
 int rg_store_open(rg_store **out, const char *url)
 {
     int rc = rg__ensure_init();
@@ -31,24 +64,22 @@ int rg_store_open(rg_store **out, const char *url)
     if (!out)
         return RG_EINVAL;
     *out = NULL;
-    if (!url || !*url)
-        return RG_EINVAL;
 
-    if (rg__url_has_scheme(url, "memory:"))
-        return rg__store_memory_open(out, url + sizeof "memory:" - 1);
-
-    if (rg__url_has_scheme(url, "sqlite:")) {
-        const char *path = url + sizeof "sqlite:" - 1;
-        if (!*path)
-            return RG_EURL;
+    /* The backends read the URL with the parsers rg__store_url_parse()
+     * used, so what it accepts is what opens. */
+    rg__store_url u;
+    if ((rc = rg__store_url_parse(url, &u)) != RG_OK)
+        return rc;
+    switch (u.kind) {
+    case RG__STORE_MEMORY:
+        return rg__store_memory_open(out, u.rest);
+    case RG__STORE_SQLITE:
 #if RG_HAVE_SQLITE
-        return rg__store_sqlite_open(out, path);
+        return rg__store_sqlite_open(out, u.rest);
 #else
         return RG_ENOSUPPORT;
 #endif
-    }
-
-    if (rg__url_has_scheme(url, "redis:") || rg__url_has_scheme(url, "unix:")) {
+    case RG__STORE_REDIS:
 #if RG_HAVE_REDIS
         return rg__store_redis_open(out, url);
 #else

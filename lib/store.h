@@ -201,4 +201,50 @@ int rg__store_redis_open(rg_store **out, const char *url);
 int rg__memory_options(const char *rest, size_t *capacity, size_t *tokens,
                        bool *has_capacity);
 
+/*
+ * A redis: or unix: URL, parsed (docs/redis.md). Its strings point into
+ * the URL and are not NUL-terminated.
+ */
+typedef struct rg__redis_url {
+    const char *host; /* the host, without brackets; NULL for a socket */
+    size_t host_len;
+    const char *socket_path; /* the socket's absolute path; NULL for TCP */
+    size_t socket_path_len;
+    const char *prefix; /* NULL for the default, "replyguard" */
+    size_t prefix_len;
+    int port, db, timeout_ms;
+} rg__redis_url;
+
+/*
+ * Parses "redis://HOST[:PORT][/DB][?query]" or "unix:PATH[?query]" into
+ * *u, without allocating or connecting: RG_OK or RG_EURL. Only in a
+ * build with hiredis (store-redis.c), where rg__store_redis_open() opens
+ * what it parses.
+ */
+int rg__redis_url_parse(const char *url, rg__redis_url *u);
+
+/* The backend a store URL names. */
+typedef enum rg__store_kind {
+    RG__STORE_MEMORY,
+    RG__STORE_SQLITE,
+    RG__STORE_REDIS /* redis:// and unix: */
+} rg__store_kind;
+
+/* A store URL, parsed. */
+typedef struct rg__store_url {
+    rg__store_kind kind;
+    const char *rest; /* memory: what follows "memory:"; sqlite: the path */
+    size_t capacity, tokens; /* memory: as rg__memory_options() gives them */
+    bool has_capacity;
+    rg__redis_url redis; /* redis: */
+} rg__store_url;
+
+/*
+ * Parses a store URL as rg_store_open() reads it, and has no other effect:
+ * no file is created, no connection made. rg_store_open() opens what it
+ * parsed. Errors: RG_EINVAL (NULL or empty), RG_EURL, RG_ENOSUPPORT (the
+ * backend is not built in).
+ */
+int rg__store_url_parse(const char *url, rg__store_url *out);
+
 #endif
