@@ -35,45 +35,77 @@ void rg__keyring_destroy(rg__keyring *kr)
     pthread_rwlock_destroy(&kr->lock);
 }
 
+/* Most keys one key file may hold. */
+#define KEYFILE_KEYS_MAX 64
+
+/* A key to add to a ring. */
+typedef struct new_key {
+    uint32_t id;
+    bool sign;
+    const uint8_t *key; /* RG_KEY_BYTES */
+} new_key;
+
+/*
+ * Adds n keys (at most KEYFILE_KEYS_MAX), all or none: an id the ring
+ * already holds (RG_EKEY) or memory running out (RG_ENOMEM) adds nothing,
+ * so a key file that clashes with a key added before leaves the ring as it
+ * was. The checks and the additions happen under one hold of the write
+ * lock, so no other thread's key can slip in between them.
+ */
+static int keyring_add_all(rg__keyring *kr, const new_key *nk, size_t n)
+{
+    rg__token_key *macs[KEYFILE_KEYS_MAX] = {NULL};
+    int rc = RG_OK;
+
+    for (size_t i = 0; i < n && rc == RG_OK; i++) {
+        if (!(macs[i] = sodium_malloc(sizeof *macs[i]))) {
+            rc = RG_ENOMEM;
+            break;
+        }
+        rg__token_key_init(macs[i], nk[i].key);
+        /* Done writing: the states are read-only from now on. */
+        sodium_mprotect_readonly(macs[i]);
+    }
+    if (rc != RG_OK)
+        goto out;
+
+    pthread_rwlock_wrlock(&kr->lock);
+    for (size_t i = 0; i < n && rc == RG_OK; i++)
+        for (size_t j = 0; j < kr->count; j++)
+            if (kr->keys[j].id == nk[i].id)
+                rc = RG_EKEY;
+    if (rc == RG_OK && kr->count + n > kr->room) {
+        size_t room = kr->room ? kr->room : 4;
+        while (room < kr->count + n)
+            room *= 2;
+        rg__key *keys = realloc(kr->keys, room * sizeof *keys);
+        if (keys) {
+            kr->keys = keys;
+            kr->room = room;
+        } else {
+            rc = RG_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < n && rc == RG_OK; i++) {
+        if (nk[i].sign) {
+            kr->signer = kr->count;
+            kr->has_signer = true;
+        }
+        kr->keys[kr->count++] = (rg__key){.id = nk[i].id, .mac = macs[i]};
+        macs[i] = NULL;
+    }
+    pthread_rwlock_unlock(&kr->lock);
+out:
+    for (size_t i = 0; i < n; i++)
+        sodium_free(macs[i]); /* those not added; NULL is a no-op */
+    return rc;
+}
+
 int rg__keyring_add(rg__keyring *kr, uint32_t id,
                     const uint8_t key[RG_KEY_BYTES], bool sign_with)
 {
-    rg__token_key *mac = sodium_malloc(sizeof *mac);
-    if (!mac)
-        return RG_ENOMEM;
-    rg__token_key_init(mac, key);
-    /* Done writing: the states are read-only from now on. */
-    sodium_mprotect_readonly(mac);
-
-    int rc = RG_OK;
-    pthread_rwlock_wrlock(&kr->lock);
-    for (size_t i = 0; i < kr->count; i++) {
-        if (kr->keys[i].id == id) {
-            rc = RG_EKEY;
-            goto out;
-        }
-    }
-    if (kr->count == kr->room) {
-        size_t room = kr->room ? kr->room * 2 : 4;
-        rg__key *keys = realloc(kr->keys, room * sizeof *keys);
-        if (!keys) {
-            rc = RG_ENOMEM;
-            goto out;
-        }
-        kr->keys = keys;
-        kr->room = room;
-    }
-    kr->keys[kr->count] = (rg__key){.id = id, .mac = mac};
-    if (sign_with) {
-        kr->signer = kr->count;
-        kr->has_signer = true;
-    }
-    kr->count++;
-    mac = NULL;
-out:
-    pthread_rwlock_unlock(&kr->lock);
-    sodium_free(mac);
-    return rc;
+    const new_key nk = {.id = id, .sign = sign_with, .key = key};
+    return keyring_add_all(kr, &nk, 1);
 }
 
 const rg__token_key *rg__keyring_signer(rg__keyring *kr, uint32_t *id)
@@ -126,9 +158,15 @@ static bool parse_key_line(char *line, uint32_t *id, bool *sign,
     else
         return false;
 
+    /* libsodium's decoder lets bytes above 0x7f through as if they were
+     * letters: a key with a stray byte must be refused, not read as some
+     * other key. */
+    static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "abcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t len = 0;
     const char *key_end = NULL;
-    bool ok = sodium_base642bin(
+    bool ok = key_text[strspn(key_text, b64url)] == '\0' &&
+              sodium_base642bin(
                   key, RG_KEY_BYTES, key_text, strlen(key_text), NULL, &len,
                   &key_end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
               len == RG_KEY_BYTES && *key_end == '\0';
@@ -166,7 +204,7 @@ int rg__keyring_load(rg__keyring *kr, const char *path)
         uint32_t id;
         bool sign;
         uint8_t key[RG_KEY_BYTES];
-    } *parsed = sodium_allocarray(64, sizeof *parsed);
+    } *parsed = sodium_allocarray(KEYFILE_KEYS_MAX, sizeof *parsed);
     size_t n = 0, signers = 0;
     int rc = parsed ? RG_OK : RG_ENOMEM;
 
@@ -177,8 +215,9 @@ int rg__keyring_load(rg__keyring *kr, const char *path)
         line += strspn(line, " \t\r");
         if (*line == '\0' || *line == '#')
             continue;
-        if (n == 64 || !parse_key_line(line, &parsed[n].id, &parsed[n].sign,
-                                       parsed[n].key)) {
+        if (n == KEYFILE_KEYS_MAX ||
+            !parse_key_line(line, &parsed[n].id, &parsed[n].sign,
+                            parsed[n].key)) {
             rc = RG_EKEYFILE;
             break;
         }
@@ -190,13 +229,12 @@ int rg__keyring_load(rg__keyring *kr, const char *path)
     }
     if (rc == RG_OK && signers != 1)
         rc = RG_EKEYFILE;
-    /* Verify-only keys first, so the signer ends up the active one. */
-    for (size_t i = 0; rc == RG_OK && i < n; i++)
-        if (!parsed[i].sign)
-            rc = rg__keyring_add(kr, parsed[i].id, parsed[i].key, false);
-    for (size_t i = 0; rc == RG_OK && i < n; i++)
-        if (parsed[i].sign)
-            rc = rg__keyring_add(kr, parsed[i].id, parsed[i].key, true);
+    if (rc == RG_OK) {
+        new_key nk[KEYFILE_KEYS_MAX];
+        for (size_t i = 0; i < n; i++)
+            nk[i] = (new_key){parsed[i].id, parsed[i].sign, parsed[i].key};
+        rc = keyring_add_all(kr, nk, n);
+    }
 
     sodium_free(parsed);
     sodium_free(text);

@@ -660,6 +660,8 @@ static const struct {
     {"-1 sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n", RG_EKEYFILE},
     {"1 Sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n", RG_EKEYFILE},
     {"1 sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd+h8\n", RG_EKEYFILE},
+    /* A byte above 0x7f in place of a letter. */
+    {"1 sign AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\xe9h8\n", RG_EKEYFILE},
 };
 
 START_TEST(key_file_errors)
