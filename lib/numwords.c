@@ -447,6 +447,8 @@ static void es_below_100(struct text *t, uint32_t n, unsigned variant)
         put(t, "veinti");
         put(t, un ? "ún" : es_joined[u]);
     } else {
+        /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): n >= 30,
+         * so d >= 3, and es_tens[d] is a word. */
         put(t, es_tens[d]);
         if (u) {
             put(t, " y ");

@@ -19,6 +19,10 @@ void *rg__table_alloc(size_t n, size_t size)
     if (size != 0 && n > SIZE_MAX / size)
         return NULL;
     size_t bytes = n * size;
+    /* calloc() of 0 bytes may return NULL, which would read as out of
+     * memory: an empty table gets a byte. */
+    if (bytes == 0)
+        return calloc(1, 1);
     if (bytes < PREFAULT_BYTES)
         return calloc(n, size);
     void *p = NULL;
@@ -29,6 +33,8 @@ void *rg__table_alloc(size_t n, size_t size)
             madvise(p, whole, MADV_HUGEPAGE); /* a hint: failure is fine */
     }
 #endif
+    /* cppcheck-suppress knownConditionTrueFalse ; p is set above where
+     * <sys/mman.h> defines MADV_HUGEPAGE, which cppcheck does not read. */
     if (!p)
         p = malloc(bytes);
     if (p)
@@ -53,7 +59,9 @@ bool rg__grow_to(void *array, size_t *room, size_t want, size_t size,
      * of some T, not a void **. */
     void *p;
     memcpy(&p, array, sizeof p);
-    char *q = realloc(p, n * size);
+    /* realloc() to 0 bytes may free p and return NULL: ask for a byte. */
+    size_t bytes = n * size;
+    char *q = realloc(p, bytes > 0 ? bytes : 1);
     if (!q)
         return false;
     if (zero)

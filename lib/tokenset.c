@@ -140,6 +140,8 @@ static bool grow_index(rg__token_set *ts, size_t want)
 /* Room for `want` tokens in the per-token arrays, which share ts->room. */
 static bool grow_arrays(rg__token_set *ts, size_t want)
 {
+    /* cppcheck-suppress duplicateAssignExpression ; two counters that
+     * start from the one room, and rg__grow() moves each of them. */
     size_t offset_room = ts->room, len_room = ts->room;
     if (!rg__grow(&ts->offset, &offset_room, want, sizeof *ts->offset, 64,
                   false) ||

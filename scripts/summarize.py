@@ -3,22 +3,30 @@
 
 Each Check suite counts its test cases (the "Checks: N, Failures: F,
 Errors: E" line it prints); any other test counts as one. A suite that
-crashed before its summary counts as one failure. Skipped tests are shown
-separately and never counted as passed.
+crashed before its summary, or that valgrind failed after it, counts as
+one failure more. Skipped tests are shown separately and never counted as
+passed.
 
-Usage: summarize.py LABEL=BUILD_DIR [LABEL=BUILD_DIR ...]
+Usage: summarize.py LABEL=LOG [LABEL=LOG ...]
+
+LOG is a build directory (its meson-logs/testlog.json) or a log file in
+the same JSON Lines form: meson's testlog-SETUP.json of a `meson test
+--setup SETUP` run, or what `scripts/lint --log` writes.
 """
 import json
+import os
 import re
 import sys
 
 CHECK_LINE = re.compile(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)")
 
 
-def summarize(build_dir):
+def summarize(log):
     passed = failed = skipped = 0
     problems = []
-    with open(f"{build_dir}/meson-logs/testlog.json", encoding="utf-8") as f:
+    if os.path.isdir(log):
+        log = os.path.join(log, "meson-logs", "testlog.json")
+    with open(log, encoding="utf-8") as f:
         for line in f:
             t = json.loads(line)
             result, name = t["result"], t["name"]
@@ -45,11 +53,11 @@ def summarize(build_dir):
 def main():
     total = [0, 0, 0]
     for arg in sys.argv[1:]:
-        label, _, build_dir = arg.partition("=")
+        label, _, log = arg.partition("=")
         try:
-            p, f, s, problems = summarize(build_dir)
+            p, f, s, problems = summarize(log)
         except FileNotFoundError:
-            p, f, s, problems = 0, 1, 0, ["no test log: the build failed"]
+            p, f, s, problems = 0, 1, 0, ["no test log: its build failed, or it did not run"]
         print(f"{label}: {p} passed, {f} failed" + (f", {s} skipped" if s else ""))
         for problem in problems:
             print(f"  {problem}")

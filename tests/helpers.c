@@ -54,6 +54,12 @@ void rg_test_rmtree(const char *path)
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+bool rg_test_under_valgrind(void)
+{
+    const char *v = getenv("RG_TEST_VALGRIND");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 /* Directories made by this process, removed when it exits. */
 static char made[64][512];
 static int nmade;

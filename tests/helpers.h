@@ -30,6 +30,14 @@ rg_guard *rg_test_guard(uint64_t *now, const char *store);
  */
 const char *rg_test_tmpdir(void);
 
+/*
+ * True under valgrind: `meson test --setup valgrind` sets RG_TEST_VALGRIND.
+ * Code runs some 50 times slower there, so the longest loops run fewer
+ * rounds of the same checks; and valgrind's heap ignores RLIMIT_AS, so the
+ * tests that run out of memory through it leave that part out.
+ */
+bool rg_test_under_valgrind(void);
+
 /* Removes a directory tree (mode bits permitting, after restoring them on
  * the top directory). */
 void rg_test_rmtree(const char *path);

@@ -14,6 +14,7 @@
 #include <uninorm.h>
 #include <unistr.h>
 
+#include "helpers.h"
 #include "tokenize.h"
 
 Suite *tokenize_suite(void);
@@ -599,10 +600,14 @@ static bool word_text(const uint8_t *s, size_t n)
 
 START_TEST(test_fold_plane)
 {
+    /* Under valgrind, the same check on every seventh code point: a
+     * seventh of each plane, at every offset within its blocks still (7 is
+     * odd, so the steps pass through every value of the low bits). */
+    const ucs4_t step = rg_test_under_valgrind() ? 7 : 1;
     rg__token_set ts;
     rg__token_set_init(&ts, RG__COMMENT_TOKENS_MAX);
     size_t checked = 0;
-    for (ucs4_t c = (ucs4_t)_i << 16; c < ((ucs4_t)_i + 1) << 16; c++) {
+    for (ucs4_t c = (ucs4_t)_i << 16; c < ((ucs4_t)_i + 1) << 16; c += step) {
         if (c < 0x80 || (c >= 0xd800 && c <= 0xdfff) ||
             uc_is_property_default_ignorable_code_point(c) ||
             !(uc_is_general_category(c, UC_CATEGORY_L) ||
@@ -627,7 +632,7 @@ START_TEST(test_fold_plane)
         checked++;
     }
     if (_i == 0)
-        ck_assert_uint_gt(checked, 50000);
+        ck_assert_uint_gt(checked, 50000 / step);
     rg__token_set_free(&ts);
 }
 END_TEST

@@ -104,7 +104,7 @@ static void progress_update(progress *p, uint64_t lines, uint64_t bytes)
         int full = (int)(done * BAR);
         char cells[BAR + 1];
         for (int i = 0; i < BAR; i++)
-            cells[i] = i < full ? '=' : i == full ? '>' : ' ';
+            cells[i] = (char)(i < full ? '=' : i == full ? '>' : ' ');
         cells[BAR] = '\0';
         snprintf(bar, sizeof bar, " [%s] %3d%%", cells, (int)(done * 100));
     }
@@ -458,11 +458,12 @@ static int run_train(const cli_verb *self, int argc, char **argv)
     rg_bayes *b = NULL;
     progress prog;
     training t = {0};
+    /* Closed at the end whatever fails: a usage error can come after the
+     * input is open (an empty --db, which the library refuses). */
+    cli_reader_init(&r);
     int ex = open_input(self, db, path, false, &r, &size, &url);
     if (ex == CLI_EX_OK)
         ex = open_model(url, 0, &b);
-    if (ex == CLI_EX_USAGE)
-        return ex;
     if (ex != CLI_EX_OK)
         goto out;
 
@@ -546,7 +547,7 @@ static void put_result(FILE *fp, const json_t *id, const rg_bayes_result *res,
     cli_json_number(fp, res->spamicity);
     fputs(",\"verdict\":", fp);
     cli_json_string(fp, rg_bayes_verdict_name(res->verdict));
-    if (explain) {
+    if (explain && clues) {
         fputs(",\"clues\":[", fp);
         for (size_t i = 0; i < res->nclues && i < EXPLAIN_CLUES; i++) {
             fputs(i ? ",{\"token\":" : "{\"token\":", fp);
@@ -939,6 +940,8 @@ static int classify_loop(rg_bayes **b, const char *url, cli_reader *r,
     int rc, ex = CLI_EX_OK;
 
     r->before_read = flush_before_read;
+    /* cppcheck-suppress autoVariables ; only for this call: both are reset
+     * to NULL before it returns. */
     r->before_read_arg = &cx;
     while (cx.ex == CLI_EX_OK && (rc = cli_reader_next(r)) > 0) {
         if (!pending_add(pd, r)) {
@@ -956,6 +959,7 @@ static int classify_loop(rg_bayes **b, const char *url, cli_reader *r,
     /* An empty input still needs a model that opens. */
     model_ready(&cx);
     r->before_read = NULL;
+    r->before_read_arg = NULL;
     free(pd->text);
     free(pd);
     *b = cx.b;
@@ -1016,6 +1020,8 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
     char *url = NULL;
     rg_bayes *b = NULL;
     scorers sc = {.started = false};
+    /* Closed at the end whatever fails, as in run_train(). */
+    cli_reader_init(&r);
     /* An input big enough for the scoring threads gets them now, so that
      * they are awake when the first batch is read. */
     bool early = !explain && input_bytes(path) >= SCORERS_EARLY_BYTES;
@@ -1034,8 +1040,6 @@ static int run_classify(const cli_verb *self, int argc, char **argv)
         }
     }
     scorers_stop(&sc);
-    if (ex == CLI_EX_USAGE)
-        return ex;
     if (ex == CLI_EX_OK && bad > 0)
         ex = CLI_EX_DATAERR;
     rg_bayes_close(b);

@@ -466,18 +466,25 @@ static bool is_quit(const char *line)
     return (n == 1 && line[0] == 'q') || (n == 4 && !strncmp(line, "quit", 4));
 }
 
-/* Asks and checks questions until EOF or "q". */
+/*
+ * Asks and checks questions until EOF or "q". Lines are read as the
+ * JSON Lines verbs read them (at most 1 MiB each, never buffered beyond
+ * that): a longer line, or one holding a NUL byte (which would cut the
+ * answer short), is reported on stderr and not checked, and makes the exit
+ * status CLI_EX_DATAERR once the input ends.
+ */
 static int demo_loop(rg_guard *g, const char *locale, rg_style style,
                      uint32_t min_solve)
 {
     bool echo = !isatty(STDIN_FILENO);
     unsigned asked = 0, right = 0;
-    char *line = NULL;
-    size_t room = 0;
-    int ex = CLI_EX_OK;
+    uint64_t bad = 0;
+    cli_reader r;
+    int ex = cli_reader_open(&r, NULL, NULL);
 
-    printf("Answer with a number, in digits or words; q quits.\n");
-    for (;;) {
+    if (ex == CLI_EX_OK)
+        printf("Answer with a number, in digits or words; q quits.\n");
+    while (ex == CLI_EX_OK) {
         rg_challenge ch;
         int rc = rg_challenge_issue_in(g, "demo", locale, style, &ch);
         if (rc != RG_OK) {
@@ -488,25 +495,33 @@ static int demo_loop(rg_guard *g, const char *locale, rg_style style,
         printf("\n%s\n> ", ch.question);
         fflush(stdout);
 
-        ssize_t n = getline(&line, &room, stdin);
-        if (n < 0) {
+        int got = cli_reader_next(&r);
+        if (got <= 0) {
             putchar('\n');
-            if (ferror(stdin)) {
-                cli_error("cannot read standard input: %s", strerror(errno));
-                ex = CLI_EX_IOERR;
-            }
+            if (got < 0)
+                ex = cli_reader_error(&r, got);
             break;
         }
-        line[strcspn(line, "\r\n")] = '\0';
+        const char *why = NULL;
+        if (r.too_long)
+            why = CLI_LINE_TOO_LONG;
+        else if (memchr(r.line, '\0', r.len))
+            why = "a NUL byte";
         /* Piped input is not echoed by a terminal: echo it, so the
          * transcript reads as a dialogue. */
         if (echo)
-            printf("%s\n", line);
-        if (is_quit(line))
+            printf("%s\n", why ? "" : r.line);
+        if (why) {
+            fflush(stdout);
+            cli_reader_bad_line(&r, why);
+            bad++;
+            continue;
+        }
+        if (is_quit(r.line))
             break;
 
         rg_verdict v;
-        rc = rg_challenge_verify(g, ch.token, line, "demo", &v);
+        rc = rg_challenge_verify(g, ch.token, r.line, "demo", &v);
         if (rc != RG_OK) {
             cli_error("cannot verify: %s", rg_strerror(rc));
             ex = cli_exit_for_error(rc);
@@ -518,8 +533,8 @@ static int demo_loop(rg_guard *g, const char *locale, rg_style style,
     }
     if (asked > 0)
         printf("%u of %u right.\n", right, asked);
-    free(line);
-    return ex;
+    cli_reader_close(&r);
+    return ex == CLI_EX_OK && bad > 0 ? CLI_EX_DATAERR : ex;
 }
 
 static int run_demo(const cli_verb *self, int argc, char **argv)

@@ -353,12 +353,40 @@ static int policy_member(const policy_reader *pr, const char *key,
     return cli_usage_error(pr->verb, "%s: unknown key \"%s\"", pr->path, got);
 }
 
+/* A policy is a few hundred bytes; a larger file is refused before it is
+ * all held in memory. */
+#define POLICY_MAX (64 * 1024)
+
+/* A file read for jansson, which gives up once more than `left` bytes
+ * have come. */
+typedef struct capped_file {
+    FILE *fp;
+    size_t left;
+    bool too_big;
+} capped_file;
+
+static size_t read_capped(void *buf, size_t size, void *arg)
+{
+    capped_file *cf = arg;
+    /* One byte past the cap tells a file of exactly POLICY_MAX bytes from
+     * a larger one. */
+    size_t want = size < cf->left + 1 ? size : cf->left + 1;
+    size_t n = fread(buf, 1, want, cf->fp);
+    if (n > cf->left) {
+        cf->too_big = true;
+        return (size_t)-1;
+    }
+    cf->left -= n;
+    return n;
+}
+
 /*
  * Reads a policy file (docs/captcha-check.md) over the defaults in *s.
  * Returns CLI_EX_OK; CLI_EX_NOINPUT when the file cannot be read; or
- * CLI_EX_USAGE when it is not JSON, not an object, or has a member that is
- * unknown or of the wrong type or range: each reported on one line naming
- * the file (and the line, for JSON that does not parse).
+ * CLI_EX_USAGE when it is larger than POLICY_MAX, not JSON, not an
+ * object, or has a member that is unknown or of the wrong type or range:
+ * each reported on one line naming the file (and the line, for JSON that
+ * does not parse).
  */
 static int read_policy(const cli_verb *v, const char *path, judge_settings *s)
 {
@@ -375,10 +403,15 @@ static int read_policy(const cli_verb *v, const char *path, judge_settings *s)
             fclose(fp);
         return CLI_EX_NOINPUT;
     }
-    json_t *root = json_loadf(fp, JSON_REJECT_DUPLICATES, &err);
+    capped_file cf = {fp, POLICY_MAX, false};
+    json_t *root =
+        json_load_callback(read_capped, &cf, JSON_REJECT_DUPLICATES, &err);
     bool read_failed = ferror(fp);
     int saved = errno;
     fclose(fp);
+    if (!root && cf.too_big)
+        return cli_usage_error(v, "%s: larger than %d bytes: not a policy",
+                               path, POLICY_MAX);
     if (!root && read_failed) {
         cli_error("%s: %s", path, strerror(saved));
         return CLI_EX_NOINPUT;

@@ -1016,7 +1016,7 @@ static int model_file_options(const cli_verb *self, int argc, char **argv,
     const char *store = NULL;
     int c;
 
-    *db = NULL;
+    *db = *store_url = *path = NULL;
     while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -1252,8 +1252,14 @@ typedef struct model_state {
 static bool check_migrated(const model_state *before, const model_state *after,
                            const payload *p, char *why, size_t why_size)
 {
-    const uint64_t *b = &before->t.spam, *a = &after->t.spam,
-                   *d = &p->totals.spam;
+    /* The four totals as arrays, member by member: a pointer to the first
+     * member may not be indexed past it. */
+    const uint64_t b[] = {before->t.spam, before->t.ham, before->t.spam_words,
+                          before->t.ham_words};
+    const uint64_t a[] = {after->t.spam, after->t.ham, after->t.spam_words,
+                          after->t.ham_words};
+    const uint64_t d[] = {p->totals.spam, p->totals.ham, p->totals.spam_words,
+                          p->totals.ham_words};
     static const char *const names[] = {"spam", "ham", "spam_words",
                                         "ham_words"};
 

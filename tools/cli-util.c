@@ -58,7 +58,7 @@ void cli_for_message(const char *s, char *out, size_t size)
     size_t n = 0;
 
     for (; *s && n + 1 < size; s++, n++)
-        out[n] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+        out[n] = (char)((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
     out[n] = '\0';
     if (*s && size >= 4)
         memcpy(out + size - 4, "...", 4);
@@ -411,6 +411,12 @@ int cli_exit_for_error(int err)
 int cli_report_error(int rc, const char *what, const char *url,
                      const char *doing)
 {
+    /* An empty URL (--store '', --db '') is the one argument a store
+     * refuses as RG_EINVAL: the user's mistake, not an internal error. */
+    if (rc == RG_EINVAL && url && !*url) {
+        cli_error("%s '': an empty URL (see captcha-check(1))", what);
+        return CLI_EX_USAGE;
+    }
     int ex = cli_exit_for_error(rc);
     if (ex == CLI_EX_IOERR)
         cli_error("%s '%s': %s", what, url, rg_strerror(rc));

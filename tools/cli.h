@@ -233,7 +233,8 @@ int cli_exit_for_error(int err);
  * returns cli_exit_for_error(rc): an error of the store itself as
  * "<what> '<url>': <error>" (what: "store" or "model"), since the URL is
  * what to fix; any other as "<doing>: <error>", or as "<error>" alone when
- * doing is NULL.
+ * doing is NULL. An empty URL, which a store refuses as RG_EINVAL, is a
+ * usage error: CLI_EX_USAGE.
  */
 int cli_report_error(int rc, const char *what, const char *url,
                      const char *doing);
