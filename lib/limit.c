@@ -39,6 +39,8 @@ struct rg_limiter {
 
 void rg_limiter_config_init(rg_limiter_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->size = sizeof *cfg;
     cfg->rate_per_s = 1.0 / 60;
@@ -219,6 +221,12 @@ int rg_limiter_take(rg_limiter *l, const void *key, size_t key_len,
         out->limit = l->gcra.limit;
     }
     return rc;
+}
+
+rg__limit_table *rg__limiter_table(rg_limiter *l, uint64_t *now)
+{
+    *now = atomic_load_explicit(&l->last_now, memory_order_relaxed);
+    return l->table;
 }
 
 void rg_limiter_free(rg_limiter *l)

@@ -102,4 +102,8 @@ void rg__limit_table_take(rg__limit_table *t, const rg__limit_spot *spot,
 size_t rg__limit_table_capacity(const rg__limit_table *t);
 size_t rg__limit_table_count(rg__limit_table *t, uint64_t now);
 
+/* A memory: limiter's table (NULL for the other stores), and the time it
+ * last used: for the tests that count what it holds. */
+rg__limit_table *rg__limiter_table(rg_limiter *l, uint64_t *now);
+
 #endif

@@ -8,7 +8,10 @@
  * half), allocated once at open and never resized. An expired entry frees
  * its room; a live one is never dropped, because forgetting a live nonce
  * would let its token be answered twice. When every entry is live, spend()
- * fails with RG_EFULL and the guard fails closed.
+ * fails with RG_EFULL and the guard fails closed. "Expired" is by the
+ * caller's clock, which may jump forward and back: the table keeps the
+ * latest end of any entry it removed, and a nonce spent until before it
+ * counts as spent (see memory_spend()).
  *
  * Deletion is by backward shift, so the table has no tombstones and a probe
  * always ends at the first empty slot.
@@ -49,6 +52,8 @@ struct memory_store {
     size_t used;     /* occupied slots */
     bool swept;      /* a full sweep has run, at second last_sweep */
     uint64_t last_sweep;
+    uint64_t forgotten; /* the latest `end` of an entry removed: see
+                           memory_spend() */
     uint8_t key[crypto_shorthash_KEYBYTES];
     rg__memory_model model; /* has a lock of its own */
 };
@@ -69,10 +74,14 @@ static size_t next_slot(const struct memory_store *m, size_t i)
     return i + 1 == m->nslots ? 0 : i + 1;
 }
 
-/* Empties slot i and closes the gap (rg__probe_stays()). */
+/* Empties slot i and closes the gap (rg__probe_stays()), remembering how
+ * late the entry it forgets was spent until. */
 static void remove_at(struct memory_store *m, size_t i)
 {
     size_t j = i;
+
+    if (m->slots[i].end > m->forgotten)
+        m->forgotten = m->slots[i].end;
 
     for (;;) {
         j = next_slot(m, j);
@@ -159,6 +168,15 @@ static int memory_spend(rg_store *s, const uint8_t nonce[RG__NONCE_BYTES],
         *fresh = true;
         goto out;
     }
+    if (expires_at < m->forgotten) {
+        /* An entry spent until this late or later was removed, because a
+         * clock said it had expired. This nonce may have been one like it,
+         * and is live now only because the clock went back since: it
+         * counts as spent, or its token could be answered twice. With a
+         * clock that never goes back, an entry is removed only once its
+         * end has passed, and no token still live gets here. */
+        goto out;
+    }
     if (m->used >= m->capacity) {
         /* A full sweep costs a walk over every slot, so it runs at most
          * once per second of the caller's clock: within one second no
@@ -242,7 +260,7 @@ static int memory_nonce_export(rg_store *s, uint64_t now,
     pthread_mutex_lock(&m->lock);
     if (m->used > 0 && !(e = malloc(m->used * sizeof *e)))
         rc = RG_ENOMEM;
-    for (size_t i = 0; i < m->nslots && rc == RG_OK; i++) {
+    for (size_t i = 0; i < m->nslots && n < m->used && rc == RG_OK; i++) {
         if (m->slots[i].end == 0 || m->slots[i].end <= now)
             continue;
         memcpy(e[n].nonce, m->slots[i].nonce, RG__NONCE_BYTES);

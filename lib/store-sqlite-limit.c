@@ -188,6 +188,7 @@ int rg__sqlite_limits_take(rg__sqlite_limits *sl, const char *name,
 
     uint8_t k[KEY_BYTES];
     uint64_t tat = 0;
+    bool had_secret = sl->have_secret;
     bool ok = load_secret(sl);
     if (ok) {
         row_key(sl, name, name_len, key, key_len, k);
@@ -200,5 +201,13 @@ int rg__sqlite_limits_take(rg__sqlite_limits *sl, const char *name,
     if (ok && run(sl->commit))
         return RG_OK;
     run(sl->rollback);
+    /* A secret this transaction made is rolled back with it (a full disk,
+     * say): kept, it would key every later row of this handle with a
+     * secret the file never holds, and the next handle would make
+     * another and find none of those rows, setting their keys free. */
+    if (!had_secret && sl->have_secret) {
+        sodium_memzero(sl->secret, sizeof sl->secret);
+        sl->have_secret = false;
+    }
     return RG_ESTORE;
 }

@@ -41,7 +41,7 @@
 #include "store-sqlite-limit.h"
 
 /* The schema this code writes and reads, kept in PRAGMA user_version. */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define STR_(x)        #x
 #define STR(x)         STR_(x)
 
@@ -70,9 +70,20 @@ struct sqlite_store {
  * (expires_at < now); a live row is left alone. sqlite3_changes() then
  * tells which happened: 1 for fresh, 0 for already spent. One statement,
  * so the check and the write are atomic across processes.
+ *
+ * A nonce spent until before the horizon (the latest expires_at of a row
+ * ever deleted, plus one: see version 5 below) is not inserted either: it
+ * counts as spent. Such a row was deleted because a clock said it had
+ * expired, and a nonce that is live now yet expires no later was live
+ * again only because the clock went back; it may be the very one deleted.
+ * With a clock that never goes back, every deleted row expired before
+ * now, so no live nonce is ever refused this way. A nonce spent until a
+ * moment already past is inserted as before: it protects nothing either
+ * way.
  */
 static const char SPEND_SQL[] =
-    "INSERT INTO spent(nonce, expires_at) VALUES(?1, ?2) "
+    "INSERT INTO spent(nonce, expires_at) SELECT ?1, ?2 "
+    "WHERE ?2 < ?3 OR ?2 >= (SELECT horizon FROM spent_horizon WHERE id = 0) "
     "ON CONFLICT(nonce) DO UPDATE SET expires_at = excluded.expires_at "
     "WHERE spent.expires_at < ?3";
 
@@ -100,6 +111,12 @@ static const char PURGE_SQL[] =
  * Version 4, the rate limiter (see store-sqlite-limit.c): a row per key
  * inside its burst, known by a 16-byte keyed hash; the index on tat keeps
  * the purge of rested keys short; the secret of the hash, one row.
+ *
+ * Version 5, the replay guard's horizon: one row, the latest expires_at
+ * of a spent row ever deleted, plus one (0 in a new file, and in a file
+ * from before, which kept no count). The trigger keeps it for every
+ * DELETE, the purge's or anyone's, in the deleting transaction. See
+ * SPEND_SQL for why.
  *
  * CREATE TABLE without IF NOT EXISTS: a table of one of these names in a
  * file of a lower version belongs to someone else, and the open fails
@@ -137,6 +154,15 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TABLE limit_secret("
     "id INTEGER PRIMARY KEY CHECK (id = 0), "
     "secret BLOB NOT NULL CHECK (length(secret) = 32));",
+
+    "CREATE TABLE spent_horizon("
+    "id INTEGER PRIMARY KEY CHECK (id = 0), "
+    "horizon INTEGER NOT NULL CHECK (horizon >= 0));"
+    "INSERT INTO spent_horizon(id, horizon) VALUES(0, 0);"
+    "CREATE TRIGGER spent_forget AFTER DELETE ON spent BEGIN "
+    "UPDATE spent_horizon SET horizon = "
+    "max(horizon, min(OLD.expires_at, 9223372036854775806) + 1) "
+    "WHERE id = 0; END;",
 };
 
 /* Runs one statement that returns a single integer, such as a PRAGMA. */
@@ -154,6 +180,35 @@ static bool query_int(sqlite3 *db, const char *sql, sqlite3_int64 *out)
 out:
     sqlite3_finalize(st);
     return ok;
+}
+
+/*
+ * True when the file is a database that is not replyguard's: a
+ * user_version other than one of ours, or version 0 (a new file) with
+ * tables in it, which are another program's. A mistyped URL must not
+ * alter someone else's data. A file that cannot be read now (not a
+ * database, or busy while another process creates it) is not known to be
+ * foreign: set_wal() and setup_schema() decide about it.
+ */
+static bool foreign_file(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    bool foreign = false;
+
+    /* One statement, so one read: another process that creates the file
+     * meanwhile commits its tables and its version together. */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT user_version FROM "
+                           "pragma_user_version), count(*) FROM sqlite_master",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_int64 version = sqlite3_column_int64(st, 0);
+        sqlite3_int64 objects = sqlite3_column_int64(st, 1);
+        foreign = version < 0 || version > SCHEMA_VERSION ||
+                  (version == 0 && objects != 0);
+    }
+    sqlite3_finalize(st);
+    return foreign;
 }
 
 /*
@@ -223,6 +278,13 @@ static bool setup_schema(sqlite3 *db)
         /* A newer (or foreign) layout: leave it untouched. */
         goto fail;
     }
+    /* Version 0 with tables: another program's database (foreign_file()
+     * saw it already, unless the file was busy then). */
+    sqlite3_int64 objects = -1;
+    if (version == 0 &&
+        (!query_int(db, "SELECT count(*) FROM sqlite_master", &objects) ||
+         objects != 0))
+        goto fail;
     if (version < SCHEMA_VERSION) {
         for (sqlite3_int64 v = version; v < SCHEMA_VERSION; v++)
             if (sqlite3_exec(db, MIGRATIONS[v], NULL, NULL, NULL) != SQLITE_OK)
@@ -534,9 +596,10 @@ static bool open_db(struct sqlite_store *q, const char *path)
     sqlite3_file_control(q->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
     if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
         return false;
-    /* The first statement that reads the file: a file that is not a
-     * database fails here, before anything is written to it. */
-    if (!set_wal(q->db))
+    /* The first statements read the file: a file that is not a database,
+     * or another program's, fails here, before anything is written to it
+     * (set_wal() would switch its journal mode for good). */
+    if (foreign_file(q->db) || !set_wal(q->db))
         return false;
     if (sqlite3_exec(q->db,
                      "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=0",
