@@ -11,6 +11,13 @@
  *   what it keeps. Output buffers are allocated by the caller.
  * - Handles (rg_guard, rg_store, rg_bayes, rg_limiter) are opaque, created by
  * *_new / *_open and released by *_free / *_close; releasing NULL is a no-op.
+ *   A handle that failed to open is NULL, which every other call refuses
+ *   with RG_EINVAL.
+ * - The *_init() functions fill the struct they are given with its
+ *   defaults; given NULL, they do nothing.
+ * - Text may be any bytes unless a comment says otherwise: bytes that are
+ *   not UTF-8 never crash a call, and are an error only where a comment
+ *   says so.
  * - Call rg_init() once before anything else (it is idempotent and
  *   thread-safe; rg_guard_new() and rg_store_open() call it for you).
  * - Every handle is safe to use from many threads at once.
@@ -142,7 +149,8 @@ typedef struct rg_config {
     uint32_t product_max;  /* largest answer of a x b, default 100 */
     unsigned operators;    /* rg_operator_set bits, default RG_OP_ALL */
     unsigned forms;        /* rg_form_set bits, default RG_FORM_TWO_TERMS */
-    uint32_t clock_skew_s; /* tolerated issued-in-the-future, default 60 */
+    uint32_t clock_skew_s; /* tolerated issued-in-the-future, default 60
+                              (docs/security.md: clocks that jump) */
 } rg_config;
 
 /* One challenge, ready for the form. All strings are NUL-terminated UTF-8. */
@@ -185,7 +193,7 @@ RG_EXPORT const char *rg_err_name(int err);
 /* The lower-case name of a verdict ("pass", "wrong", ...), or "unknown". */
 RG_EXPORT const char *rg_verdict_name(rg_verdict v);
 
-/* Fills *cfg with the defaults listed in rg_config. cfg must not be NULL. */
+/* Fills *cfg with the defaults listed in rg_config; NULL is a no-op. */
 RG_EXPORT void rg_config_init(rg_config *cfg);
 
 /*
@@ -193,9 +201,11 @@ RG_EXPORT void rg_config_init(rg_config *cfg);
  * for the defaults. The guard opens the store named by cfg->store for its
  * replay guard and owns it.
  *
- * Errors: RG_EINVAL (out is NULL, cfg->size too small), RG_ELOCALE,
- * RG_ERANGE (ranges out of bounds or too narrow to make a challenge),
- * RG_EURL, RG_ESTORE, RG_ENOSUPPORT, RG_ENOMEM, RG_EINIT.
+ * Errors: RG_EINVAL (out is NULL, cfg->size too small, ttl_s 0, min_solve_s
+ * not below ttl_s, style out of range, store ""), RG_ELOCALE,
+ * RG_ERANGE (ranges out of bounds or too narrow to make a challenge, or
+ * operators or forms with no bit or an unknown bit), RG_EURL, RG_ESTORE,
+ * RG_ENOSUPPORT, RG_ENOMEM, RG_EINIT.
  * On failure *out is NULL. Free the guard with rg_guard_free().
  */
 RG_EXPORT RG_WARN_UNUSED int rg_guard_new(rg_guard **out, const rg_config *cfg);
@@ -206,8 +216,9 @@ RG_EXPORT RG_WARN_UNUSED int rg_guard_new(rg_guard **out, const rg_config *cfg);
  * key, which goes on verifying). This is how keys rotate without failing the
  * forms already on screen. The key bytes are copied into guarded memory.
  *
- * Errors: RG_EINVAL (NULL argument), RG_EKEY (key_id already added),
- * RG_ENOMEM. Safe to call while other threads issue and verify.
+ * Errors: RG_EINVAL (NULL argument), RG_EKEY (key_id already added: the
+ * key that has it stays as it was), RG_ENOMEM. Safe to call while other
+ * threads issue and verify.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_guard_add_key(rg_guard *g, uint32_t key_id,
                                               const uint8_t key[RG_KEY_BYTES],
@@ -215,8 +226,10 @@ RG_EXPORT RG_WARN_UNUSED int rg_guard_add_key(rg_guard *g, uint32_t key_id,
 
 /*
  * Adds every key of a key file (format in docs/key-file.md); the key marked
- * "sign" signs. Errors: RG_EKEYFILE (unreadable, malformed, or no signing
- * key), RG_EKEY, RG_ENOMEM, RG_EINVAL.
+ * "sign" signs. Errors: RG_EKEYFILE (unreadable, malformed, larger than
+ * 64 KiB, more than 64 keys, or not exactly one signing key), RG_EKEY (an
+ * id twice in the file, or one the guard already has), RG_ENOMEM,
+ * RG_EINVAL. On any error no key of the file is added.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_guard_load_keys(rg_guard *g, const char *path);
 
@@ -257,9 +270,19 @@ rg_challenge_issue_in(rg_guard *g, const char *binding, const char *locale,
  * NULL answer or binding count as "".
  *
  * Returns RG_OK when a verdict was reached. On failure *out is
- * RG_VERDICT_MALFORMED, never PASS: RG_EINVAL (g, token or out NULL),
- * RG_ESTORE or RG_EFULL (the replay store cannot record the token, so it
- * fails closed). Thread-safe.
+ * RG_VERDICT_MALFORMED, never PASS: RG_EINVAL (g, token or out NULL, or a
+ * clock past INT64_MAX seconds, which no store can record), RG_ESTORE or
+ * RG_EFULL (the replay store cannot record the token, so it fails
+ * closed). Thread-safe.
+ *
+ * A spent token stays spent whatever the clock does. A store forgets a
+ * spent token once the clock passes its expiry plus the skew; should the
+ * clock then go back, the store refuses as REPLAYED every token that
+ * expires no later than the latest it forgot, since it cannot tell them
+ * from the ones it forgot. A clock that never goes back meets no such
+ * refusal; one that goes back by J seconds refuses a token so only when
+ * J is more than ttl_s + clock_skew_s, or when the token had expired by
+ * the clock before it went back (docs/security.md, "Clocks that jump").
  */
 RG_EXPORT RG_WARN_UNUSED int rg_challenge_verify(rg_guard *g, const char *token,
                                                  const char *answer,
@@ -276,8 +299,9 @@ RG_EXPORT void rg_guard_free(rg_guard *g);
  * The number an answer means, after the normalisation of docs/answers.md:
  * digits of any script, number words of `locale` or English. Writes it to
  * *value and returns RG_OK, or returns RG_EINVAL when the text is not a
- * number (or is longer than RG_ANSWER_MAX bytes, or not UTF-8).
- * locale NULL means "en". Thread-safe.
+ * number (or is longer than RG_ANSWER_MAX bytes, or not UTF-8), or
+ * RG_ELOCALE for a locale rg_locale_check() refuses; on failure *value is
+ * left as it was. locale NULL means "en". Thread-safe.
  */
 RG_EXPORT RG_WARN_UNUSED int
 rg_answer_parse(const char *answer, const char *locale, uint32_t *value);
@@ -291,8 +315,9 @@ RG_EXPORT int rg_locale_check(const char *locale);
 
 /*
  * Writes `value` (0 to 999) as words of `locale` into out (out_size bytes,
- * NUL-terminated): "twenty-one", "einundzwanzig". Errors: RG_EINVAL,
- * RG_ELOCALE, RG_ERANGE (value above 999), RG_ETOOBIG.
+ * NUL-terminated): "twenty-one", "einundzwanzig"; locale NULL means "en".
+ * Errors: RG_EINVAL (out NULL or out_size 0: nothing is written),
+ * RG_ELOCALE, RG_ERANGE (value above 999), RG_ETOOBIG; out is then "".
  */
 RG_EXPORT RG_WARN_UNUSED int rg_number_words(uint32_t value, const char *locale,
                                              char *out, size_t out_size);
@@ -308,9 +333,17 @@ RG_EXPORT RG_WARN_UNUSED int rg_number_words(uint32_t value, const char *locale,
  * including an unknown query key, is RG_EURL.
  * Errors: RG_EINVAL (NULL or empty), RG_EURL, RG_ESTORE (cannot open or
  * create, not a replyguard database, no Redis answering), RG_ENOSUPPORT
- * (backend not built in), RG_ENOMEM. Thread-safe handle; close it with
+ * (backend not built in), RG_ENOMEM; on failure *out is NULL. A SQLite
+ * file that is another program's database (or a later replyguard's) is
+ * refused before anything is written to it. Thread-safe handle; close it with
  * rg_store_close(). With redis:, every later call that cannot reach the
  * server within the URL's timeout fails with RG_ESTORE.
+ * With sqlite:, the file and its directory must be writable, even to read
+ * (WAL mode): a read-only file or file system is RG_ESTORE here. Every
+ * later call that writes is one transaction: when a write fails (a full
+ * disk, a file system turned read-only, a file size limit), the call
+ * returns RG_ESTORE and the file is as it was before it, whole; what
+ * calls that succeeded wrote stays.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_store_open(rg_store **out, const char *url);
 
@@ -424,9 +457,11 @@ RG_EXPORT RG_WARN_UNUSED int rg_bayes_unlearn(rg_bayes *b, const rg_comment *c,
                                               rg_class cls);
 
 /*
- * Learns (unlearn 0) or unlearns (unlearn 1) n comments in one atomic
- * step: with sqlite:, one transaction, so a crash keeps all or none of
- * them. classes[i] is the class of comments[i]. Errors: as above, and
+ * Learns (unlearn 0) or unlearns (unlearn non-zero) n comments in one
+ * atomic step: with sqlite:, one transaction, so a crash keeps all or none
+ * of them. classes[i] is the class of comments[i]; n 0 does nothing (the
+ * arrays may then be NULL). Errors: as above (RG_EINVAL also for a class
+ * or a comment's size that is bad anywhere in the batch), and
  * RG_EFULL also when one batch holds more than 4 million distinct tokens
  * (split it); on any error nothing of the batch is kept. A batch of 128 or
  * more is tokenized on rg_bayes_config.threads threads, which end before
@@ -542,7 +577,8 @@ typedef struct rg_limiter_config {
     const char *store; /* "memory:" (default), "sqlite:PATH" or
                           "redis://..." (shared by web servers) */
     const char *name;  /* namespace: limiters with different names share
-                          a store without sharing keys; default "" */
+                          a store without sharing keys; default "", at
+                          most 256 bytes */
     uint64_t (*clock_ns)(void *arg); /* nanoseconds; NULL: the monotonic
                                         clock (memory:) or real time
                                         (sqlite:, shared by processes) */
@@ -559,17 +595,18 @@ RG_EXPORT void rg_limiter_config_init(rg_limiter_config *cfg);
  * key there closest to rested, so a flood of new keys cannot free a
  * client that is limited (docs/limit.md). With sqlite:PATH, every process
  * on the machine that opens the file shares the limits.
+ * cfg NULL means the defaults; a NULL store or name, their defaults.
  * Errors: RG_EINVAL (out NULL, cfg->size too small, a setting out of
  * range, or rate and burst whose burst would take longer than 100 years),
- * as rg_store_open() for the store. Thread-safe handle; free it with
- * rg_limiter_free().
+ * as rg_store_open() for the store. On failure *out is NULL. Thread-safe
+ * handle; free it with rg_limiter_free().
  */
 RG_EXPORT RG_WARN_UNUSED int rg_limiter_open(rg_limiter **out,
                                              const rg_limiter_config *cfg);
 
 /*
- * rg_limiter_open() with the defaults but for these; capacity 0 means the
- * default.
+ * rg_limiter_open() with the defaults but for these; store_url NULL means
+ * "memory:", capacity 0 the default.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_limiter_new(rg_limiter **out,
                                             const char *store_url,
@@ -604,7 +641,8 @@ RG_EXPORT void rg_limiter_free(rg_limiter *l);
  * address it holds. Writes *out_len bytes to out: the family (4 or 6), the
  * prefix length, then the address bytes under the prefix.
  * Errors: RG_EINVAL (NULL argument, ipv6_prefix above 128), RG_EADDRESS
- * (not an address: a host name, a zone index "fe80::1%eth0", a port).
+ * (not an address: a host name, a zone index "fe80::1%eth0", a port); on
+ * failure *out_len is 0 (unless out_len is NULL).
  */
 RG_EXPORT RG_WARN_UNUSED int rg_client_key(const char *address,
                                            unsigned ipv6_prefix,
@@ -644,7 +682,8 @@ RG_EXPORT void rg_form_config_init(rg_form_config *f);
  * Errors: RG_EINVAL (c or out NULL, a field name empty, longer than
  * RG_FIELD_NAME_MAX, not UTF-8 or with a control character, two fields
  * with one name, a challenge whose strings are not terminated UTF-8),
- * RG_ETOOBIG (out_size too small: out is then ""). RG_FORM_MAX always
+ * RG_ETOOBIG (out_size too small). On failure out is "" when out_size is
+ * at least 1, and nothing is ever written past out_size. RG_FORM_MAX always
  * fits a challenge this library issued, with any valid names; a made-up
  * challenge full of characters to escape may need more. docs/form.md
  * shows the fragment. Thread-safe.
@@ -657,7 +696,8 @@ RG_EXPORT RG_WARN_UNUSED int rg_form_html(const rg_challenge *c,
  * The same as one JSON object, for engines that render their own form:
  * {"question":…,"spoken":…,"token":…,"locale":…,"expires_at":…,
  *  "fields":{"answer":…,"token":…,"honeypot":…}}. Errors: as
- * rg_form_html().
+ * rg_form_html(), and RG_EINVAL for an expires_at above INT64_MAX (which
+ * JSON readers cannot hold), RG_ENOMEM.
  */
 RG_EXPORT RG_WARN_UNUSED int rg_form_json(const rg_challenge *c,
                                           const rg_form_config *f, char *out,

@@ -56,12 +56,16 @@ struct rg_bayes {
 
 void rg_comment_init(rg_comment *c)
 {
+    if (!c)
+        return;
     memset(c, 0, sizeof *c);
     c->size = sizeof *c;
 }
 
 void rg_bayes_config_init(rg_bayes_config *cfg)
 {
+    if (!cfg)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->size = sizeof *cfg;
     /* SpamBayes' defaults, chosen on large corpora and kept as they are:
@@ -725,7 +729,7 @@ static int score_share(const rg_bayes *b, share *sh, rg_bayes_result *results)
     }
     rg__counts *counts = malloc((sh->ts.count + 1) * sizeof *counts);
     clue_candidate *cand = malloc((most + 1) * sizeof *cand);
-    rg__totals totals;
+    rg__totals totals = {0};
     int rc = counts && cand ? RG_OK : RG_ENOMEM;
 
     if (rc == RG_OK && sh->nmine > 0)

@@ -53,12 +53,16 @@ const char *rg_action_name(rg_action a)
 
 void rg_submission_init(rg_submission *s)
 {
+    if (!s)
+        return;
     memset(s, 0, sizeof *s);
     s->size = sizeof *s;
 }
 
 void rg_policy_init(rg_policy *p)
 {
+    if (!p)
+        return;
     memset(p, 0, sizeof *p);
     p->size = sizeof *p;
     p->on_honeypot = RG_ACTION_REJECT;
@@ -113,7 +117,7 @@ static rg_action decide(const rg_policy *p, uint32_t reasons)
 {
     rg_action a = RG_ACTION_ACCEPT;
     for (size_t i = 0; i < REASON_COUNT; i++) {
-        rg_action r = reasons & (1u << i) ? action_for(p, 1u << i) : a;
+        rg_action r = (reasons & (1u << i)) ? action_for(p, 1u << i) : a;
         if (r > a)
             a = r;
     }

@@ -268,7 +268,7 @@ enum MHD_Result admin_action(blog *b, struct MHD_Connection *c, request *r)
         return http_message(c, MHD_HTTP_NOT_FOUND, "Not found",
                             "There is no such comment.");
 
-    comment_status st = bc.status;
+    comment_status st;
     comment_learned l = bc.learned;
     int rc = 0;
     if (strcmp(what, "approve") == 0) {

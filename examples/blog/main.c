@@ -293,7 +293,7 @@ static int open_guard(blog *b, const char *key_path, const char *store)
     char html[RG_FORM_MAX];
     if ((err = rg_challenge_issue(b->guard, BLOG_BINDING, &ch)) != RG_OK)
         return fail("issuing a challenge", err);
-    if ((err = rg_form_html(&ch, &b->names, html, sizeof html)) != RG_OK ||
+    if (rg_form_html(&ch, &b->names, html, sizeof html) != RG_OK ||
         strcmp(b->names.honeypot_field, "rg_answer") == 0 ||
         strcmp(b->names.honeypot_field, "rg_token") == 0) {
         fprintf(stderr, "replyguard-blog: unusable --honeypot name\n");

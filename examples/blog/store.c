@@ -283,8 +283,7 @@ int store_comments_list(blog_store *s, int64_t post_id, comment_status stat,
     sqlite3_bind_int(st, 1, (int)stat);
     sqlite3_bind_int64(st, 2, post_id);
     sqlite3_bind_int64(st, 3, (int64_t)limit);
-    int step;
-    while (count < limit && (step = sqlite3_step(st)) == SQLITE_ROW)
+    while (count < limit && sqlite3_step(st) == SQLITE_ROW)
         if (read_comment(st, &list[count++]) != 0)
             goto done;
     rc = 0;

@@ -25,6 +25,9 @@ final class Bayes
     /** rg_bayes *, or null once closed. */
     private ?CData $handle;
 
+    /** The filter's max_clues: the library never writes more clues. */
+    private int $maxClues;
+
     /**
      * Opens a filter on a model store (rg_bayes_open()).
      *
@@ -82,6 +85,7 @@ final class Bayes
         $rc = $ffi->rg_bayes_open(FFI::addr($out), Library::text($url), FFI::addr($cfg));
         Library::check($rc, "new Bayes('$url')");
         $this->handle = $out;
+        $this->maxClues = $cfg->max_clues;
     }
 
     /**
@@ -125,6 +129,10 @@ final class Bayes
      *
      * @param list<string|array<string, ?string>|Comment> $comments
      * @param bool|list<bool> $spam one class for all, or one per comment
+     *
+     * @throws InvalidArgumentException for a class that is not a bool, or
+     *                                  a list of another length; nothing is
+     *                                  learned then.
      */
     public function learnBatch(array $comments, bool|array $spam = true): void
     {
@@ -144,10 +152,13 @@ final class Bayes
 
     /**
      * Scores a comment (rg_bayes_classify()); with $clues > 0, also the
-     * tokens that decided, most extreme first. An empty model gives 0.5,
+     * tokens that decided, most extreme first (never more than the filter's
+     * maxClues, so a huge $clues costs nothing). An empty model gives 0.5,
      * unsure.
      *
      * @param string|array<string, ?string>|Comment $comment
+     *
+     * @throws InvalidArgumentException for a negative $clues.
      */
     public function classify(string|array|Comment $comment, int $clues = 0): BayesResult
     {
@@ -155,7 +166,7 @@ final class Bayes
         $keep = [];
         $c = Comment::of($comment)->toC($keep);
         $r = $ffi->new('rg_bayes_result');
-        $max = Library::unsigned($clues, 'clues');
+        $max = min(Library::unsigned($clues, 'clues', 64), $this->maxClues);
         $buf = $max > 0 ? $ffi->new("rg_clue[$max]") : null;
         $rc = $ffi->rg_bayes_classify($this->handle(), FFI::addr($c), FFI::addr($r), $buf, $max);
         Library::check($rc, 'classify');
@@ -290,6 +301,13 @@ final class Bayes
         $classes = $ffi->new("rg_class[$n]");
         $spam = is_array($spam) ? array_values($spam) : array_fill(0, $n, $spam);
         foreach ($spam as $i => $isSpam) {
+            // A truthy 'no' would otherwise learn the comment as spam.
+            if (!is_bool($isSpam)) {
+                throw new InvalidArgumentException(
+                    "invalid argument: spam[$i] must be a bool",
+                    Exception::EINVAL,
+                );
+            }
             $classes[$i] = $isSpam ? 1 : 0;
         }
         $rc = $ffi->rg_bayes_learn_batch($this->handle(), $cs, $classes, $n, $unlearn ? 1 : 0);

@@ -5,6 +5,7 @@ Not public API.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 import weakref
@@ -127,12 +128,20 @@ def text_out(value: Optional[bytes]) -> str:
 def make_clock(clock: Callable[[], float], what: str) -> Any:
     """A C clock callback that calls `clock` and returns a whole number.
 
+    A `clock` that is not callable is a TypeError now, rather than a
+    failure on every later call.
+
     An exception cannot travel through C: ctypes would print it and hand
     the library an undefined number. This wrapper prints it too, and
     returns 0 (1970). A token issued while the clock worked then looks
     issued in the future and is refused as expired: a clock that breaks
     fails closed.
     """
+
+    if not callable(clock):
+        raise TypeError(
+            f"the {what} must be callable, not {type(clock).__name__}"
+        )
 
     def thunk(_arg: Optional[int]) -> int:
         try:
@@ -160,3 +169,58 @@ def unsigned(value: int, field: str, bits: int = 32) -> int:
             f"{field} must be from 0 to {2**bits - 1}, not {value}",
         )
     return value
+
+
+def flag(value: bool, field: str) -> bool:
+    """A yes-or-no setting: True or False, nothing else.
+
+    A truthy string such as "no" would otherwise mean yes: learning a
+    comment as spam, or signing with a key, by mistake.
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{field} must be a bool, not {type(value).__name__}")
+    return value
+
+
+def real(value: float, field: str) -> float:
+    """A number for a C double: an int or a float (not a str, nor a
+    bool), or TypeError. One too large for a double is InvalidArgument,
+    as the library's own range checks are; NaN and infinities go to the
+    library, which refuses them with InvalidArgument too.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"{field} must be an int or a float, not {type(value).__name__}"
+        )
+    try:
+        return float(value)
+    except OverflowError:
+        raise InvalidArgument(
+            _native.RG_EINVAL, f"{field} is too large for a double"
+        ) from None
+
+
+def key_bytes(value: Any, field: str) -> bytes:
+    """Bytes from a bytes-like object (bytes, bytearray, memoryview), or
+    TypeError: bytes(32) would quietly make 32 zero bytes of an int."""
+    try:
+        return memoryview(value).tobytes()
+    except TypeError:
+        raise TypeError(
+            f"{field} must be bytes-like, not {type(value).__name__}"
+        ) from None
+
+
+def path_in(path: Any, field: str) -> bytes:
+    """A file system path for C: bytes without a NUL.
+
+    os.fsencode() takes str, bytes and os.PathLike (TypeError for anything
+    else); a NUL inside would make C open a shorter path, another file, so
+    it is refused as open() refuses it (ValueError, here InvalidArgument).
+    """
+    data = os.fsencode(path)
+    if b"\0" in data:
+        raise InvalidArgument(
+            _native.RG_EINVAL, f"{field} contains a NUL character"
+        )
+    return data

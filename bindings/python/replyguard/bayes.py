@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import List, Mapping, Optional, Union
 
 from . import _native
-from ._common import Handle, name_in, text_in, text_out, unsigned
+from ._common import Handle, flag, name_in, real, text_in, text_out, unsigned
 from .errors import check
 
 __all__ = [
@@ -150,7 +150,7 @@ class Bayes(Handle):
         }
         for name, value in floats.items():
             if value is not None:
-                setattr(cfg, name, float(value))
+                setattr(cfg, name, real(value, name))
         if max_clues is not None:
             cfg.max_clues = unsigned(max_clues, "max_clues")
         if threads is not None:
@@ -159,13 +159,17 @@ class Bayes(Handle):
         check(_native.rg_bayes_open(ctypes.byref(pointer),
                                     name_in(url, "url"), ctypes.byref(cfg)))
         self._own(pointer.value or 0, _native.rg_bayes_close)
+        # The library never writes more clues than this.
+        self._max_clues = int(cfg.max_clues)
 
     def learn(self, comment: CommentLike, spam: bool = True) -> None:
-        """Learns one comment as spam (or, with spam=False, as ham)."""
+        """Learns one comment as spam (or, with spam=False, as ham).
+        spam must be a bool: a truthy "no" would mean spam."""
         handle = self._handle()
+        cls = _SPAM if flag(spam, "spam") else _HAM
         check(_native.rg_bayes_learn(handle,
                                      ctypes.byref(_comment_to_c(comment)),
-                                     _SPAM if spam else _HAM))
+                                     cls))
 
     def unlearn(self, comment: CommentLike, spam: bool = True) -> None:
         """Takes back exactly what learn() taught for this comment and
@@ -173,15 +177,17 @@ class Bayes(Handle):
         learn it as spam. Raises NotLearned (changing nothing) when it was
         never learned so."""
         handle = self._handle()
+        cls = _SPAM if flag(spam, "spam") else _HAM
         check(_native.rg_bayes_unlearn(handle,
                                        ctypes.byref(_comment_to_c(comment)),
-                                       _SPAM if spam else _HAM))
+                                       cls))
 
     def classify(self, comment: CommentLike, clues: int = 0) -> BayesResult:
         """Scores a comment; with clues=N, also returns up to N of the
-        tokens that decided. An empty model scores everything 0.5."""
+        tokens that decided (never more than the filter's max_clues, so a
+        huge N costs nothing). An empty model scores everything 0.5."""
         handle = self._handle()
-        wanted = unsigned(clues, "clues")
+        wanted = min(unsigned(clues, "clues", 64), self._max_clues)
         result = _native.BayesResult()
         buf = (_native.Clue * wanted)() if wanted else None
         check(_native.rg_bayes_classify(

@@ -48,14 +48,26 @@ __all__ = [
 ]
 
 
+def _c_code(code: int) -> int:
+    """An error code as C's int: TypeError for anything but an int, and
+    a number outside C's int (which ctypes would wrap round, 2**32 to 0,
+    "success") as 1, which no code is: the library's text for an unknown
+    code."""
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise TypeError(f"an error code is an int, not {type(code).__name__}")
+    return code if -(2**31) <= code < 2**31 else 1
+
+
 def strerror(code: int) -> str:
-    """The library's sentence for an error code (rg_strerror)."""
-    return _native.text_out(_native.rg_strerror(code))
+    """The library's sentence for an error code (rg_strerror); "unknown
+    error" for a number that is none."""
+    return _native.text_out(_native.rg_strerror(_c_code(code)))
 
 
 def err_name(code: int) -> str:
-    """The library's name of an error code, such as "RG_EINVAL"."""
-    return _native.text_out(_native.rg_err_name(code))
+    """The library's name of an error code, such as "RG_EINVAL";
+    "RG_EUNKNOWN" for a number that is none."""
+    return _native.text_out(_native.rg_err_name(_c_code(code)))
 
 
 class ReplyGuardError(Exception):
@@ -181,7 +193,10 @@ _CLASSES: Dict[int, Type[ReplyGuardError]] = {
 
 def error_class(code: int) -> Type[ReplyGuardError]:
     """The exception class for an error code; ReplyGuardError for a code
-    this binding does not know (one a later library added)."""
+    this binding does not know (one a later library added). TypeError for
+    anything but an int."""
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise TypeError(f"an error code is an int, not {type(code).__name__}")
     return _CLASSES.get(code, ReplyGuardError)
 
 

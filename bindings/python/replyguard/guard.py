@@ -26,8 +26,11 @@ from typing import (
 from . import _native
 from ._common import (
     Handle,
+    flag,
+    key_bytes,
     make_clock,
     name_in,
+    path_in,
     text_in,
     text_out,
     unsigned,
@@ -267,7 +270,9 @@ class Guard(Handle):
         }
         for c_field, (value, name) in optional.items():
             if value is not None:
-                setattr(cfg, c_field, unsigned(int(value), name))
+                # Operator and Form flags are ints; a float or a str is
+                # not one (int() would truncate 1.5 and parse "7").
+                setattr(cfg, c_field, unsigned(value, name))
         c_clock = None
         if clock is not None:
             c_clock = make_clock(clock, "Guard's clock")
@@ -282,6 +287,11 @@ class Guard(Handle):
             if key_file is not None:
                 self.load_keys(key_file)
             for entry in keys or ():
+                if not isinstance(entry, tuple) or len(entry) != 3:
+                    raise TypeError(
+                        "each of keys must be a (key_id, key, sign) tuple, "
+                        f"not {entry!r:.40}"
+                    )
                 key_id, key, sign = entry
                 self.add_key(key_id, key, sign)
         except BaseException:
@@ -298,9 +308,11 @@ class Guard(Handle):
         """Adds a 32-byte key that verifies tokens; with sign=True it also
         signs every new challenge, and the previous signing key goes on
         verifying (this is how keys rotate). Raises BadKey for a key id
-        already added or a key of the wrong length."""
+        already added or a key of the wrong length, TypeError for a key
+        that is not bytes-like or a sign that is not a bool."""
         handle = self._handle()
-        data = bytes(key)
+        data = key_bytes(key, "key")
+        sign = flag(sign, "sign")
         if len(data) != _native.KEY_BYTES:
             raise_for(
                 _native.RG_EKEY,
@@ -317,9 +329,12 @@ class Guard(Handle):
 
     def load_keys(self, path: PathLike) -> None:
         """Adds every key of a key file; its "sign" key signs. Raises
-        BadKeyFile when the file is missing, unreadable or malformed."""
+        BadKeyFile when the file is missing, unreadable or malformed,
+        BadKey when it clashes with a key already added (no key of the
+        file is added then), TypeError for a path that is not one, and
+        InvalidArgument for a path with a NUL character."""
         handle = self._handle()
-        check(_native.rg_guard_load_keys(handle, os.fsencode(path)))
+        check(_native.rg_guard_load_keys(handle, path_in(path, "path")))
 
     def issue(
         self,
@@ -352,7 +367,13 @@ class Guard(Handle):
         """Checks the answer a reader typed for a token. Every authentic,
         unexpired token can be answered once: this spends it, right or
         wrong. Raises StoreUnavailable or StoreFull when the replay store
-        cannot record the token (it fails closed, never PASS)."""
+        cannot record the token (it fails closed, never PASS).
+
+        The three are the visitor's text, any str at all: None (a field
+        the form did not send) counts as "", a NUL character as U+FFFD,
+        and lone surrogates go through as bytes that are not UTF-8, which
+        the library answers with a verdict (MALFORMED, FORGED or WRONG),
+        never an error. Anything but a str or None is a TypeError."""
         handle = self._handle()
         verdict = ctypes.c_int(0)
         check(_native.rg_challenge_verify(

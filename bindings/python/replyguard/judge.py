@@ -238,7 +238,12 @@ def judge(
 ) -> Decision:
     """rg_judge() on a guard's C handle; Guard.judge() is the public way
     in. Raises AddressError when a limiter counts by client and the
-    client is not an IP address."""
+    client is not an IP address, TypeError for a policy that is neither a
+    Policy nor None."""
+    if policy is not None and not isinstance(policy, Policy):
+        raise TypeError(
+            f"policy must be a Policy or None, not {type(policy).__name__}"
+        )
     c_submission = _submission_to_c(submission)
     c_policy = None if policy is None else _policy_to_c(policy)
     out = _native.Decision()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
 from . import _native
-from ._common import Handle, make_clock, name_in, text_in, unsigned
+from ._common import Handle, make_clock, name_in, real, text_in, unsigned
 from .errors import check
 
 __all__ = ["RETRY_NEVER", "LimitResult", "Limiter", "client_key"]
@@ -64,7 +64,7 @@ class Limiter(Handle):
                                 _native.rg_limiter_config_init)
         cfg.store = name_in(store, "store")
         cfg.name = name_in(name, "name")
-        cfg.rate_per_s = float(rate)
+        cfg.rate_per_s = real(rate, "rate")
         cfg.burst = unsigned(burst, "burst")
         # capacity 0 keeps the library's default, as rg_limiter_new() does.
         if capacity:
@@ -78,7 +78,7 @@ class Limiter(Handle):
         check(_native.rg_limiter_open(ctypes.byref(pointer),
                                       ctypes.byref(cfg)))
         self._own(pointer.value or 0, _native.rg_limiter_free, c_clock)
-        self._rate = float(rate)
+        self._rate = cfg.rate_per_s
         self._burst = burst
 
     @property
@@ -129,8 +129,12 @@ def client_key(address: str, ipv6_prefix: int = 0) -> bytes:
     IPv6 address as the IPv4 address it holds. The bytes are the family
     (4 or 6), the prefix length, and the address bytes under the prefix.
     Raises AddressError for anything but an address (a host name, a port,
-    a zone index).
+    a zone index), TypeError for anything but a str.
     """
+    if not isinstance(address, str):
+        raise TypeError(
+            f"address must be a str, not {type(address).__name__}"
+        )
     out = (ctypes.c_uint8 * _native.CLIENT_KEY_MAX)()
     length = ctypes.c_size_t(0)
     check(_native.rg_client_key(text_in(address, "address"),
