@@ -232,9 +232,9 @@ static inline void copy_short(char *d, const char *s, size_t n)
         memcpy(d, s, 4);
         memcpy(d + n - 4, s + n - 4, 4);
     } else if (n) {
-        /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): s holds
-         * n bytes; the analyzer gets here from word_done() with a word of
-         * two characters and no bytes. */
+        /* s holds n bytes; clang's analyzer gets here from word_done() with
+         * a word of two characters and no bytes, which cannot be. */
+        /* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
         d[0] = s[0];
         d[n / 2] = s[n / 2];
         d[n - 1] = s[n - 1];
