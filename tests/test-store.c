@@ -465,7 +465,7 @@ START_TEST(memory_default_capacity)
     bool fresh = true;
 
     for (uint32_t i = 0; i < 100000; i++)
-        ck_assert(spend(s, i, T0 + 10, T0));
+        rg_test_assert(spend(s, i, T0 + 10, T0));
     ck_assert(!spend(s, 99999, T0 + 10, T0));
     ck_assert_int_eq(spend_rc(s, 100000, T0 + 10, T0, &fresh), RG_EFULL);
     ck_assert(!fresh);
@@ -535,7 +535,7 @@ static void add_range(rg__token_set *ts, const char *prefix, uint32_t first,
 
     for (uint32_t i = first; i < first + n; i++) {
         int len = snprintf(tok, sizeof tok, "%s%u", prefix, i);
-        ck_assert_int_ge(rg__token_set_add(ts, tok, (size_t)len), 0);
+        rg_test_assert(rg__token_set_add(ts, tok, (size_t)len) >= 0);
     }
 }
 
@@ -947,14 +947,14 @@ START_TEST(bayes_large_batch)
     ck_stats(s, 2, 1, BIG_BATCH);
     ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
     for (size_t i = 0; i < BIG_BATCH; i++)
-        ck_assert(c[i].spam == 2 && c[i].ham == 2);
+        rg_test_assert(c[i].spam == 2 && c[i].ham == 2);
     ck_assert_int_eq(
         apply_same(s, &ts, -2, -2, (rg__totals_delta){.spam = -2, .ham = -1}),
         RG_OK);
     ck_stats(s, 0, 0, 0);
     ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
     for (size_t i = 0; i < BIG_BATCH; i++)
-        ck_assert(c[i].spam == 0 && c[i].ham == 0);
+        rg_test_assert(c[i].spam == 0 && c[i].ham == 0);
     rg__token_set_free(&ts);
     free(c);
     rg_store_close(s);
@@ -1033,7 +1033,7 @@ START_TEST(bayes_random_model)
                 continue;
             size_t len;
             const char *tok = rg__token_set_get(&pool, k, &len);
-            ck_assert_int_ge(rg__token_set_add(&ts, tok, len), 0);
+            rg_test_assert(rg__token_set_add(&ts, tok, len) >= 0);
             idx[n] = k;
             /* Mostly small steps up; some down, which often go below
              * zero; some that take a token exactly back to 0, 0; a few
@@ -1106,10 +1106,11 @@ START_TEST(bayes_random_model)
                          RG_OK);
         uint64_t present = 0;
         for (uint32_t k = 0; k < RMODEL_TOKENS; k++) {
-            ck_assert_msg(c[k].spam == spam[k] && c[k].ham == ham[k],
-                          "step %d token %u: %u %u, want %llu %llu", step, k,
-                          c[k].spam, c[k].ham, (unsigned long long)spam[k],
-                          (unsigned long long)ham[k]);
+            rg_test_assert_msg(c[k].spam == spam[k] && c[k].ham == ham[k],
+                               "step %d token %u: %u %u, want %llu %llu", step,
+                               k, c[k].spam, c[k].ham,
+                               (unsigned long long)spam[k],
+                               (unsigned long long)ham[k]);
             present += spam[k] || ham[k];
         }
         ck_assert(t.spam == tspam && t.ham == tham);
@@ -1136,13 +1137,6 @@ END_TEST
 #define BAYES_READERS 4
 #define BAYES_ROUNDS  300
 #define BAYES_TOKENS  64
-
-/* The writer's rounds: a fifth under valgrind, which runs one thread at a
- * time, and each some 50 times slower. */
-static int bayes_rounds(void)
-{
-    return rg_test_under_valgrind() ? BAYES_ROUNDS / 5 : BAYES_ROUNDS;
-}
 
 struct bayes_thread {
     rg_store *store;
@@ -1177,7 +1171,7 @@ static void *bayes_writer(void *arg)
 
     for (int k = 0; k < BAYES_TOKENS; k++)
         d[k] = (rg__delta){1, 0};
-    for (int r = 0; r < bayes_rounds(); r++)
+    for (int r = 0; r < BAYES_ROUNDS; r++)
         if (th->store->ops->bayes_apply(
                 th->store, th->ts, d,
                 (rg__totals_delta){.spam = 1, .ham = 0}) != RG_OK)
@@ -1211,8 +1205,8 @@ START_TEST(bayes_threads)
     }
     for (int i = 1; i <= BAYES_READERS; i++)
         ck_assert_int_gt(th[i].lookups, 0);
-    ck_stats(s, (uint64_t)bayes_rounds(), 0, BAYES_TOKENS);
-    ck_counts(s, "t0", (uint32_t)bayes_rounds(), 0);
+    ck_stats(s, BAYES_ROUNDS, 0, BAYES_TOKENS);
+    ck_counts(s, "t0", BAYES_ROUNDS, 0);
     rg__token_set_free(&ts);
     rg_store_close(s);
 }
@@ -1311,7 +1305,7 @@ START_TEST(memory_bayes_grows_to_limit)
     add_range(&ts, "g", 0, GROW_LIMIT);
     ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
     for (size_t i = 0; i < GROW_LIMIT; i++)
-        ck_assert(c[i].spam == 1 && c[i].ham == 0);
+        rg_test_assert(c[i].spam == 1 && c[i].ham == 0);
     /* Removing and adding different tokens over and over keeps working
      * (the arena of token bytes is compacted as it goes). */
     for (uint32_t round = 0; round < 6; round++) {
@@ -2379,9 +2373,7 @@ START_TEST(sqlite_bayes_killed_trainer)
     ck_assert_ptr_nonnull(c);
     snprintf(url, sizeof url, "sqlite:%s", scratch_path(path, "s.db"));
     rg__token_set_init(&ts, SIZE_MAX);
-    /* Half the rounds under valgrind, where each takes 50 times as long. */
-    const int rounds = rg_test_under_valgrind() ? KILL_ROUNDS / 2 : KILL_ROUNDS;
-    for (int round = 0; round < rounds; round++) {
+    for (int round = 0; round < KILL_ROUNDS; round++) {
         int pfd[2];
         uint32_t ack, acked = committed;
 
@@ -2436,14 +2428,14 @@ START_TEST(sqlite_bayes_killed_trainer)
             ck_assert_int_eq(s->ops->bayes_lookup(s, &ts, c, &t), RG_OK);
             uint32_t want = b < committed ? 1 : 0;
             for (size_t i = 0; i < KILL_BATCH; i++)
-                ck_assert_msg(c[i].spam == want && c[i].ham == 0,
-                              "round %d batch %u token %zu: %u", round, b, i,
-                              c[i].spam);
+                rg_test_assert_msg(c[i].spam == want && c[i].ham == 0,
+                                   "round %d batch %u token %zu: %u", round, b,
+                                   i, c[i].spam);
         }
         rg_store_close(s);
     }
     /* The kills did land in different places. */
-    ck_assert_uint_gt(committed, (uint32_t)rounds * 2);
+    ck_assert_uint_gt(committed, KILL_ROUNDS * 2);
     rg__token_set_free(&ts);
     free(c);
 }
@@ -2728,7 +2720,7 @@ START_TEST(table_memory)
     uint64_t *big = rg__table_alloc(n, sizeof *big);
     ck_assert_ptr_nonnull(big);
     for (size_t i = 0; i < n; i++)
-        ck_assert_uint_eq(big[i], 0);
+        rg_test_assert(big[i] == 0);
     free(big);
     ck_assert_ptr_null(rg__table_alloc(SIZE_MAX / 2, 4));
 
