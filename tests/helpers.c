@@ -1,4 +1,5 @@
 #include "helpers.h"
+#include "solver.h"
 
 #if RG_HAVE_SQLITE
 #include <sqlite3.h>
@@ -274,3 +275,15 @@ bool rg_test_redis_restart(void)
     return redis_spawn();
 }
 #endif
+
+void rg_test_issue_solved(rg_guard *g, const char *binding, rg_challenge *c,
+                          char answer[16])
+{
+    uint32_t value;
+
+    ck_assert_int_eq(
+        rg_challenge_issue_in(g, binding, NULL, RG_STYLE_DIGITS, c), RG_OK);
+    ck_assert_msg(rg_test_solve(c->question, &value), "cannot solve '%s'",
+                  c->question);
+    snprintf(answer, 16, "%u", value);
+}

@@ -52,6 +52,14 @@ bool rg_test_under_valgrind(void);
 #define rg_test_assert(expr)                                                   \
     rg_test_assert_msg(expr, "Assertion '%s' failed", #expr)
 
+/*
+ * Issues a challenge in digits for binding on g and writes its right
+ * answer, in digits, to answer (16 bytes); fails the test if either step
+ * does.
+ */
+void rg_test_issue_solved(rg_guard *g, const char *binding, rg_challenge *c,
+                          char answer[16]);
+
 /* Removes a directory tree (mode bits permitting, after restoring them on
  * the top directory). */
 void rg_test_rmtree(const char *path);
