@@ -214,18 +214,6 @@ static bool solve(const char *q, uint32_t *answer)
     return true;
 }
 
-static bool parse_count(const char *text, unsigned long min, unsigned long max,
-                        unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* One set of challenges: a token and its right answer per submission. */
 typedef struct issued {
     char (*token)[RG_TOKEN_MAX];
@@ -550,9 +538,9 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i += 2) {
         bool ok = i + 1 < argc;
         if (ok && strcmp(argv[i], "--n") == 0)
-            ok = parse_count(argv[i + 1], 1, N_MAX, &n);
+            ok = bench_parse_count(argv[i + 1], 1, N_MAX, &n);
         else if (ok && strcmp(argv[i], "--rounds") == 0)
-            ok = parse_count(argv[i + 1], 1, ROUNDS_MAX, &rounds);
+            ok = bench_parse_count(argv[i + 1], 1, ROUNDS_MAX, &rounds);
         else
             ok = false;
         if (!ok) {

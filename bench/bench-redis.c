@@ -238,18 +238,6 @@ static uint64_t xorshift(uint64_t *s)
     return x * 0x2545f4914f6cdd1dull;
 }
 
-static bool parse_count(const char *text, unsigned long min, unsigned long max,
-                        unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static int fail_rg(const char *what, int rc)
 {
     fprintf(stderr, "bench-redis: %s: %s\n", what, rg_strerror(rc));
@@ -1048,9 +1036,9 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i += 2) {
         bool ok = i + 1 < argc;
         if (ok && strcmp(argv[i], "--n") == 0)
-            ok = parse_count(argv[i + 1], THREADS, N_MAX, &n);
+            ok = bench_parse_count(argv[i + 1], THREADS, N_MAX, &n);
         else if (ok && strcmp(argv[i], "--rounds") == 0)
-            ok = parse_count(argv[i + 1], 1, ROUNDS_MAX, &rounds);
+            ok = bench_parse_count(argv[i + 1], 1, ROUNDS_MAX, &rounds);
         else
             ok = false;
         if (!ok) {

@@ -147,18 +147,6 @@ static double mib(double bytes)
     return bytes / 1048576;
 }
 
-static bool parse_count(const char *text, unsigned long min, unsigned long max,
-                        unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* The answer to "a + b =" or "What is a plus b?": the sum of the two
  * numbers in the question. False for anything else, so that a change in
  * the questions stops the bench rather than skewing it. */
@@ -287,13 +275,14 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i += 2) {
         bool ok = i + 1 < argc;
         if (ok && strcmp(argv[i], "--clients") == 0)
-            ok = parse_count(argv[i + 1], 1, CLIENTS_MAX, &o.clients);
+            ok = bench_parse_count(argv[i + 1], 1, CLIENTS_MAX, &o.clients);
         else if (ok && strcmp(argv[i], "--per-second") == 0)
-            ok = parse_count(argv[i + 1], 1, 1000000, &o.per_second);
+            ok = bench_parse_count(argv[i + 1], 1, 1000000, &o.per_second);
         else if (ok && strcmp(argv[i], "--capacity") == 0)
-            ok = parse_count(argv[i + 1], 16, 100000000, &o.capacity);
+            ok = bench_parse_count(argv[i + 1], 16, 100000000, &o.capacity);
         else if (ok && strcmp(argv[i], "--replay-capacity") == 0)
-            ok = parse_count(argv[i + 1], 1, 100000000, &o.replay_capacity);
+            ok = bench_parse_count(argv[i + 1], 1, 100000000,
+                                   &o.replay_capacity);
         else
             ok = false;
         if (!ok) {
