@@ -12,8 +12,12 @@ Usage: seeds.py   (from anywhere; it writes next to itself)
 """
 import os
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The test vectors' reader is token_reference.py's, one directory up.
+sys.path.insert(0, os.path.dirname(HERE))
+import token_reference  # noqa: E402
 
 
 def write(target, name, data):
@@ -29,23 +33,8 @@ def nul(*parts):
 
 
 def read_vectors():
-    path = os.path.join(HERE, "..", "data", "token-vectors.txt")
-    vectors, cur = [], {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("#"):
-                continue
-            if not line.strip():
-                if cur:
-                    vectors.append(cur)
-                cur = {}
-                continue
-            k, _, v = line.partition(": ")
-            cur[k] = v
-    if cur:
-        vectors.append(cur)
-    return vectors
+    return token_reference.read_vectors(
+        os.path.join(HERE, "..", "data", "token-vectors.txt"))
 
 
 # ---- token ----
